@@ -38,8 +38,8 @@ struct CommandLine {
     std::optional<std::string> session_dir;    // -E ...,DIR,... / -O DIR (later wins)
     std::optional<std::vector<std::string>> exit_handler; // -E ...,HANDLER
     std::optional<std::string> decode_file;    // --decode FILE
-    std::optional<std::string> decode_out;     // --decode FILE --out-client F / --out-server F (see man)
-    std::optional<std::string> decode_out_server;
+    std::optional<std::string> decode_client_out; // --decode FILE --client-out F: raw client->server bytes
+    std::optional<std::string> decode_server_out; // --decode FILE --server-out F: raw server->client bytes
     std::optional<std::string> server;         // SERVER operand (HOST[:PORT] or program)
     std::vector<std::string> server_args;      // operands after a program SERVER
 };

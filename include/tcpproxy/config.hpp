@@ -90,6 +90,11 @@ struct Config {
     SessionHandling session;
     unsigned max_sessions = 1024;
     std::vector<PortConfig> ports;        // file order, ports unique
+
+    // Process-wide switches that only the command line sets.
+    bool debug = false;                   // -d: stderr diagnostics, foreground
+    bool resolve_names = true;            // -n clears it
+    bool empty_env = false;               // -e
 };
 
 using ConfigPtr = std::shared_ptr<const Config>;

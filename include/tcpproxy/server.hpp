@@ -1,0 +1,20 @@
+#pragma once
+// Entry points of the running proxy (src/server/). main() picks one.
+#include "tcpproxy/cli.hpp"
+#include "tcpproxy/config.hpp"
+
+namespace tcpproxy {
+
+// Standalone daemon on every configured port. Forks into the background
+// unless -d; returns the process exit status. `cl` is kept so that a SIGHUP
+// reload can re-apply the command-line overrides to the re-read file.
+int run_standalone(const CommandLine& cl, ConfigPtr config);
+
+// inetd mode: the connection is stdin (fd 0). Serves it with the matching
+// section and returns the session's status number (§6).
+int run_inetd(const CommandLine& cl, ConfigPtr config);
+
+// True when fd is a connected TCP socket (how inetd/xinetd/systemd Accept=yes start us).
+bool is_connected_tcp_socket(int fd);
+
+} // namespace tcpproxy
