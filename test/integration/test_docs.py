@@ -291,7 +291,9 @@ def check_local_sample_runs(binary):
                 if proc.poll() is not None or time.monotonic() > deadline:
                     break
                 time.sleep(0.05)  # polling the listen table with a deadline
-            if not all(listening(p) for p in mapping.values()):
+            if proc.poll() is not None:
+                problems.append(f"tcpproxy exited with status {proc.returncode} at start")
+            elif not all(listening(p) for p in mapping.values()):
                 problems.append("the ports were not all listening within 10 s")
             else:
                 year = time.strftime("%Y").encode()
