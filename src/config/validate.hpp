@@ -1,0 +1,16 @@
+#pragma once
+// The syntax tree -> the resolved Config, reporting every problem of
+// reference §3.4 on the way. The result is only meaningful when no error was
+// reported; parse_config (load.cpp) drops it otherwise.
+#include "config/reporter.hpp"
+#include "grammar/ast.hpp"
+#include "tcpproxy/config.hpp"
+
+#include <memory>
+#include <string>
+
+namespace tcpproxy::config {
+
+std::shared_ptr<Config> validate(const ast::Directives& directives, Reporter& report, const std::string& file);
+
+} // namespace tcpproxy::config
