@@ -46,6 +46,14 @@ std::optional<std::string> non_empty(Reporter& report, const ast::Argument& arg,
     return std::nullopt;
 }
 
+std::optional<std::string> program(Reporter& report, const ast::Argument& arg) {
+    if (!arg.text.empty() && arg.text.front() == '/')
+        return arg.text;
+    report.error(report.begin_of(arg), arg.text.empty() ? std::string("empty program path")
+                                                        : "program '" + arg.text + "' is not an absolute path");
+    return std::nullopt;
+}
+
 std::vector<ListItem> list_items(Reporter& report, const std::vector<ast::Argument>& args,
                                  std::string_view what) {
     const std::string name(what);

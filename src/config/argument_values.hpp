@@ -42,6 +42,10 @@ std::optional<IpAddress> ip_address(Reporter& report, const ast::Argument& arg);
 // A path, program or name that must not be empty.
 std::optional<std::string> non_empty(Reporter& report, const ast::Argument& arg, std::string_view what);
 
+// A program the daemon runs (exec, acp, exit-handler): an absolute path,
+// since the daemon's working directory is not the administrator's.
+std::optional<std::string> program(Reporter& report, const ast::Argument& arg);
+
 // The items of a comma separated list that may span several arguments
 // ("a, b,c" is three items: blanks are allowed after commas only).
 struct ListItem {

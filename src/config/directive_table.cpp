@@ -69,7 +69,7 @@ void apply_exit_code(DirectiveUse& u) {
 }
 
 void apply_exit_handler(DirectiveUse& u) {
-    non_empty(u.report, arg(u), "exit handler program");
+    program(u.report, arg(u));
     set(u, u.global.exit_handler, words(u.directive.arguments));
 }
 
@@ -92,7 +92,7 @@ void apply_server(DirectiveUse& u) {
 }
 
 void apply_exec(DirectiveUse& u) {
-    non_empty(u.report, arg(u), "program");
+    program(u.report, arg(u));
     set(u, u.service.exec, words(u.directive.arguments));
 }
 
@@ -117,7 +117,7 @@ void apply_acl(DirectiveUse& u) {
         u.service.acl = Setting<Acl>{std::move(acl), &u.directive};
 }
 
-void apply_acp(DirectiveUse& u) { set(u, u.service.acp, text_or_empty(u, "program")); }
+void apply_acp(DirectiveUse& u) { set(u, u.service.acp, program(u.report, arg(u)).value_or("")); }
 
 void apply_timeout(DirectiveUse& u) {
     set(u, u.service.timeout, number_in(u.report, arg(u), 0, 31536000, "timeout").value_or(60));

@@ -57,12 +57,11 @@ ResolvedService resolve_service(const std::vector<const ServiceLayer*>& levels, 
         else
             s.exec = level->exec->value;
     }
-    if (const auto* level = deciding_level(levels, &ServiceLayer::srcip, &ServiceLayer::rotate)) {
-        if (level->rotate)
-            s.rotate = level->rotate->value;
-        else
-            s.srcip = level->srcip->value;
-    }
+    // Both may apply; the session uses rotate then (tcpproxy.conf(5)).
+    if (const auto* srcip = innermost(levels, &ServiceLayer::srcip))
+        s.srcip = srcip->value;
+    if (const auto* rotate = innermost(levels, &ServiceLayer::rotate))
+        s.rotate = rotate->value;
     inherit(s.acl, levels, &ServiceLayer::acl);
     inherit(s.acp, levels, &ServiceLayer::acp);
     inherit(s.timeout, levels, &ServiceLayer::timeout);
@@ -83,7 +82,6 @@ ResolvedService resolve_service(const std::vector<const ServiceLayer*>& levels, 
 
 void check_exclusive(const ServiceLayer& layer, Reporter& report) {
     report_both(layer.servers, layer.exec, report);
-    report_both(layer.srcip, layer.rotate, report);
 }
 
 } // namespace tcpproxy::config

@@ -19,7 +19,7 @@ struct ResolvedService {
 ResolvedService resolve_service(const std::vector<const ServiceLayer*>& levels, const InterfaceSpec& interface,
                                 int line);
 
-// Reports a level that sets both members of an exclusive pair.
+// Reports a level that sets both `server` and `exec`.
 void check_exclusive(const ServiceLayer& layer, Reporter& report);
 
 } // namespace tcpproxy::config

@@ -127,15 +127,16 @@ BOOST_AUTO_TEST_CASE(inner_exec_replaces_outer_server_and_back)
     BOOST_TEST(s[1].exec == std::vector<std::string>{"/bin/cat"});
 }
 
-BOOST_AUTO_TEST_CASE(inner_rotate_replaces_outer_srcip)
+BOOST_AUTO_TEST_CASE(srcip_and_rotate_inherit_independently)
 {
+    // Both may apply to a service (the session then uses rotate).
     const auto c = valid("srcip 127.0.0.9\nport 1\n  server a\n  interface 127.0.0.1\n    rotate 127.0.0.2 127.0.0.3\n"
-                         "  interface 127.0.0.2\n");
+                         "  interface 127.0.0.2\n    srcip 127.0.0.8\n    rotate 127.0.0.4 127.0.0.5\n");
     const auto& s = c->ports[0].services;
-    BOOST_TEST(!s[0].srcip);
-    BOOST_TEST(s[0].rotate.has_value());
-    BOOST_TEST(s[1].srcip->str() == "127.0.0.9");
-    BOOST_TEST(!s[1].rotate);
+    BOOST_TEST(s[0].srcip->str() == "127.0.0.9");
+    BOOST_TEST(s[0].rotate->first.str() == "127.0.0.2");
+    BOOST_TEST(s[1].srcip->str() == "127.0.0.8");
+    BOOST_TEST(s[1].rotate->second.str() == "127.0.0.5");
 }
 
 BOOST_AUTO_TEST_CASE(acl_lines_add_up_within_a_level_and_inner_replaces_outer)

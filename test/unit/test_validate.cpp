@@ -114,7 +114,6 @@ BOOST_AUTO_TEST_CASE(exec_forms)
     BOOST_TEST(s.exec == (std::vector<std::string>{"/usr/local/bin/handler", "-v", "two words"}),
                boost::test_tools::per_element());
     BOOST_TEST(s.servers.empty());
-    BOOST_TEST(service_with("    exec ./relative\n").exec.size() == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(acl_forms)
@@ -402,10 +401,12 @@ BOOST_AUTO_TEST_CASE(service_with_server_and_exec)
     expect_error("port 1\n server a\n exec /bin/cat\n interface *\n", 3, 2, "both set at this level");
 }
 
-BOOST_AUTO_TEST_CASE(srcip_and_rotate_at_one_level)
+BOOST_AUTO_TEST_CASE(programs_are_absolute_paths)
 {
-    expect_error(service_head + "    rotate 10.0.0.1 10.0.0.2\n    srcip 10.0.0.3\n", 5, 5,
-                 "'srcip' and 'rotate' (line 4) are both set");
+    expect_error("port 1\n exec ./handler\n", 2, 7, "program './handler' is not an absolute path");
+    expect_error(service_head + "    acp acp.sh\n", 4, 9, "not an absolute path");
+    expect_error("session-dir /d\nsession-mode process\nexit-code any\nexit-handler bin/h\n" + service_head, 4, 14,
+                 "program 'bin/h' is not an absolute path");
 }
 
 BOOST_AUTO_TEST_CASE(keyword_choices)
@@ -460,7 +461,7 @@ BOOST_AUTO_TEST_CASE(names_and_paths)
     expect_error(service_head + "    setenv 1X_\n", 4, 12, "is not a variable prefix");
     expect_error(service_head + "    setenv A-B\n", 4, 12, "is not a variable prefix");
     expect_error("pidfile \"\"\n" + service_head, 1, 9, "empty pidfile path");
-    expect_error("port 10025\n    exec \"\"\n", 2, 10, "empty program");
+    expect_error("port 10025\n    exec \"\"\n", 2, 10, "empty program path");
     expect_error(service_head + "    writefile \"\"\n", 4, 15, "empty capture basename");
 }
 
