@@ -30,7 +30,15 @@ void set(DirectiveUse& use, Slot<T>& slot, V&& value) {
                                                 "' on line " + where + ": both set the same thing at this level");
         return;
     }
-    slot = Setting<T>{T(std::forward<V>(value)), &use.directive};
+    slot = Setting<T>{T(std::forward<V>(value)), &use.directive, true};
+}
+
+// As set(), for a value whose parse may have failed.
+template <typename T>
+void set_parsed(DirectiveUse& use, Slot<T>& slot, std::optional<T> value) {
+    set(use, slot, value.value_or(T{}));
+    if (slot && slot->from == &use.directive)
+        slot->valid = value.has_value();
 }
 
 const ast::Argument& arg(DirectiveUse& use, std::size_t i = 0) { return use.directive.arguments[i]; }
@@ -50,7 +58,7 @@ void apply_session_mode(DirectiveUse& u) {
     auto mode = one_of<SessionMode>(u.report, arg(u), "session mode",
                                     {{"none", SessionMode::none}, {"keep", SessionMode::keep},
                                      {"process", SessionMode::process}});
-    set(u, u.global.session_mode, mode.value_or(SessionMode::none));
+    set_parsed(u, u.global.session_mode, mode);
 }
 
 void apply_exit_code(DirectiveUse& u) {

@@ -49,6 +49,8 @@ ResolvedService resolve_service(const std::vector<const ServiceLayer*>& levels, 
     Service& s = r.service;
     s.interface = interface;
     s.line = line;
+    for (const auto* level : levels)
+        r.incomplete = r.incomplete || level->incomplete;
 
     if (const auto* level = deciding_level(levels, &ServiceLayer::servers, &ServiceLayer::exec)) {
         r.has_handler = true;

@@ -13,6 +13,7 @@ namespace tcpproxy::config {
 struct ResolvedService {
     Service service;
     bool has_handler = false; // some level set `server` or `exec`
+    bool incomplete = false;  // some level had a directive that could not be read
 };
 
 // `levels` from outermost (global defaults) to innermost (the section).

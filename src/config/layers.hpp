@@ -18,6 +18,7 @@ template <typename T>
 struct Setting {
     T value{};
     const ast::Directive* from = nullptr;
+    bool valid = true; // false: given, but its argument was wrong (already reported)
 };
 
 template <typename T>
@@ -30,6 +31,11 @@ struct Capture {
 
 // Service directives: may appear at every level; the innermost setting wins.
 struct ServiceLayer {
+    // A directive of this level was unknown or had the wrong number of
+    // arguments: what it would have set is unknown, so conclusions like
+    // "no server or exec" are not drawn for this level.
+    bool incomplete = false;
+
     Slot<std::vector<Upstream>> servers;
     Slot<std::vector<std::string>> exec;
     Slot<Acl> acl; // the acl lines of one level add up

@@ -18,6 +18,8 @@ SessionHandling check_session(const GlobalLayer& g, Reporter& report) {
     std::sort(given.begin(), given.end(), [&](auto* a, auto* b) { return report.begin_of(*a) < report.begin_of(*b); });
     const ast::Directive& first = *given.front();
 
+    if (g.session_mode && !g.session_mode->valid)
+        return {}; // the unknown mode is reported; what else it needs is unknown
     const auto mode = g.session_mode ? g.session_mode->value : SessionMode::none;
     if (g.session_mode && mode == SessionMode::none) {
         if (given.size() > 1)

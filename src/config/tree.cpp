@@ -49,9 +49,12 @@ public:
         const auto* spec = find_directive(d.keyword);
         if (!spec) {
             unknown_keyword(d, report_);
+            current_layer().incomplete = true;
             return;
         }
         if (!arity_ok(*spec, d, report_)) {
+            if (spec->scope == Scope::service)
+                current_layer().incomplete = true;
             // A broken port/interface line still opens its level, so the
             // directives under it are not blamed on the level above.
             if (spec->scope == Scope::port)
@@ -79,6 +82,9 @@ public:
         DirectiveUse use{report_, d, tree_.global, current_layer()};
         spec->apply(use);
     }
+
+    // A line the grammar rejected, met before the directive after it.
+    void broken_line() { current_layer().incomplete = true; }
 
     ConfigTree take() { return std::move(tree_); }
 
@@ -153,10 +159,17 @@ private:
 
 } // namespace
 
-ConfigTree build_tree(const ast::Directives& directives, Reporter& report) {
+ConfigTree build_tree(const ast::Directives& directives, const std::vector<int>& broken_lines, Reporter& report) {
     TreeBuilder builder(report);
-    for (const auto& d : directives)
+    auto broken = broken_lines.begin();
+    for (const auto& d : directives) {
+        const int line = report.line_of(d);
+        for (; broken != broken_lines.end() && *broken < line; ++broken)
+            builder.broken_line();
         builder.directive(d);
+    }
+    for (; broken != broken_lines.end(); ++broken)
+        builder.broken_line();
     return builder.take();
 }
 

@@ -5,8 +5,12 @@
 #include "config/reporter.hpp"
 #include "grammar/ast.hpp"
 
+#include <vector>
+
 namespace tcpproxy::config {
 
-ConfigTree build_tree(const ast::Directives& directives, Reporter& report);
+// `broken_lines`: ascending numbers of the lines the grammar rejected; the
+// level each falls in is marked incomplete.
+ConfigTree build_tree(const ast::Directives& directives, const std::vector<int>& broken_lines, Reporter& report);
 
 } // namespace tcpproxy::config

@@ -38,7 +38,7 @@ PortConfig resolve_port(const ConfigTree& tree, const PortBlock& block, Reporter
     auto resolve = [&](const std::vector<const ServiceLayer*>& levels, const InterfaceSpec& spec,
                        const ast::Directive& at) {
         auto resolved = resolve_service(levels, spec, report.line_of(at));
-        if (!resolved.has_handler)
+        if (!resolved.has_handler && !resolved.incomplete)
             report.error(at, "no 'server' or 'exec' for this service (set one here, at port level or globally)");
         port.services.push_back(std::move(resolved.service));
     };
@@ -57,8 +57,9 @@ PortConfig resolve_port(const ConfigTree& tree, const PortBlock& block, Reporter
 
 } // namespace
 
-std::shared_ptr<Config> validate(const ast::Directives& directives, Reporter& report, const std::string& file) {
-    const ConfigTree tree = build_tree(directives, report);
+std::shared_ptr<Config> validate(const ast::Directives& directives, const std::vector<int>& broken_lines,
+                                 Reporter& report, const std::string& file) {
+    const ConfigTree tree = build_tree(directives, broken_lines, report);
 
     auto config = std::make_shared<Config>();
     config->file = file;

@@ -8,9 +8,13 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace tcpproxy::config {
 
-std::shared_ptr<Config> validate(const ast::Directives& directives, Reporter& report, const std::string& file);
+// `broken_lines`: the lines the grammar rejected (ascending), so that their
+// absence is not reported as a second problem.
+std::shared_ptr<Config> validate(const ast::Directives& directives, const std::vector<int>& broken_lines,
+                                 Reporter& report, const std::string& file);
 
 } // namespace tcpproxy::config

@@ -628,3 +628,22 @@ BOOST_AUTO_TEST_CASE(check_config_colour_only_when_asked)
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(config_no_follow_up_errors)
+
+// One mistake, one diagnostic: a setting that could not be read is not
+// reported missing as well.
+BOOST_AUTO_TEST_CASE(unreadable_server_is_not_also_missing)
+{
+    expect_error("port 1\n  sever a\n", 2, 3, "did you mean 'server'");
+    expect_error("port 1\n  server\n", 2, 3, "missing argument");
+    expect_error("port 1\n  interface *\n    server \"a\n", 3, 12, "unterminated");
+    expect_error("server \"a\nport 1\n", 1, 8, "unterminated");
+}
+
+BOOST_AUTO_TEST_CASE(unknown_session_mode_is_not_also_partial)
+{
+    expect_error("session-dir /tmp\nsession-mode discard\n" + service_head, 2, 14, "unknown session mode");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
