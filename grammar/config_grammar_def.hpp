@@ -70,11 +70,11 @@ const auto comment_def = x3::lit('#') >> *(x3::char_ - x3::lit('\n'));
 const auto line_end_def = x3::lit("\r\n") | x3::lit('\n') | x3::eoi;
 const auto closing_quote_def = x3::lit('"');
 const auto word_def = +word_char;
-const auto quoted_argument_def = x3::lit('"') >> x3::attr(true) > *quoted_char > closing_quote;
+const auto quoted_argument_def = (x3::lit('"') >> x3::attr(true)) > *quoted_char > closing_quote;
 const auto bare_argument_def = x3::attr(false) >> word;
 const auto argument_def = quoted_argument | bare_argument;
 const auto directive_def = word >> *(x3::omit[+blank] >> argument);
-const auto line_def = x3::omit[*blank] >> -directive >> x3::omit[*blank] >> -comment > line_end;
+const auto line_def = (x3::omit[*blank] >> -directive >> x3::omit[*blank] >> -comment) > line_end;
 
 BOOST_SPIRIT_DEFINE(blank, comment, line_end, closing_quote, word, quoted_argument, bare_argument,
                     argument, directive, line)
