@@ -45,13 +45,18 @@ void ErrorHandler::syntax_error(iterator_type line_start, iterator_type where, c
     }
     if (which == closing_quote_name) {
         // The quoted text holds no quote, so the nearest one back is the opening one.
+        // (where may be the end of the text: look only before it)
         auto open = where;
-        while (open != line_start && *open != '"')
-            --open;
+        while (open != line_start && *--open != '"') {
+        }
         report(open, "unterminated quoted string: the closing '\"' is missing");
         return;
     }
     // The end of the line was expected: something glued to an argument.
+    if (at_line_end) { // not reached: the line end is what was expected
+        report(where, "syntax error");
+        return;
+    }
     if (*where == '"') {
         bool first_word = true;
         for (auto it = line_start; it != where; ++it)

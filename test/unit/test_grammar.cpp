@@ -5,6 +5,9 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+#include <memory>
+
 using namespace tcpproxy;
 using namespace tcpproxy::test;
 
@@ -85,6 +88,23 @@ BOOST_AUTO_TEST_CASE(control_character_is_shown_as_question_mark)
 BOOST_AUTO_TEST_CASE(unterminated_quote_points_at_the_opening_quote)
 {
     expect_error(service_head + "    name \"unterminated\n", 4, 10, "unterminated quoted string");
+}
+
+BOOST_AUTO_TEST_CASE(unterminated_quote_at_the_end_of_the_text)
+{
+    // Found by fuzz_config: the search for the opening quote read the byte
+    // past the end. The text is copied into a buffer of its exact size, so
+    // the sanitizer build (.ci/run) catches such a read.
+    for (const std::string tail : {"    name \"abc", "    name \"", "    name \"abc\r\n"}) {
+        const std::string text = service_head + tail;
+        const auto exact = std::make_unique<char[]>(text.size());
+        std::copy(text.begin(), text.end(), exact.get());
+        auto r = parse_config(std::string_view(exact.get(), text.size()), "t.conf");
+        BOOST_TEST_REQUIRE(r.diagnostics.items().size() == 1u);
+        BOOST_TEST(r.diagnostics.items()[0].line == 4);
+        BOOST_TEST(r.diagnostics.items()[0].column == 10);
+        BOOST_TEST(r.diagnostics.items()[0].message.find("unterminated quoted string") != std::string::npos);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(quoted_keyword)
