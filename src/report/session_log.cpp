@@ -6,7 +6,7 @@
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/pidfd.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -223,7 +223,8 @@ void supervise(HandlerRun& run, Child& child, int stderr_fd, const HandlerLimits
     using clock = std::chrono::steady_clock;
     const auto deadline = clock::now() + limits.time;
     LineCollector lines(limits);
-    ScopedFd pidfd(::pidfd_open(child.pid(), 0));
+    // Via syscall(): glibc 2.36's <sys/pidfd.h> lacks C linkage for C++.
+    ScopedFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, child.pid(), 0)));
     bool pipe_open = true;
     std::optional<int> status;
     while (!status) {
