@@ -1,0 +1,50 @@
+#include "tcpproxy/diagnostic.hpp"
+
+#include <algorithm>
+
+namespace tcpproxy {
+
+bool Diagnostics::has_errors() const { return error_count() != 0; }
+
+std::size_t Diagnostics::error_count() const
+{
+    return static_cast<std::size_t>(std::count_if(items_.begin(), items_.end(),
+        [](const Diagnostic& d) { return d.severity == Diagnostic::Severity::error; }));
+}
+
+std::size_t Diagnostics::warning_count() const { return items_.size() - error_count(); }
+
+void Diagnostics::sort()
+{
+    std::stable_sort(items_.begin(), items_.end(), [](const Diagnostic& a, const Diagnostic& b) {
+        return a.line != b.line ? a.line < b.line : a.column < b.column;
+    });
+}
+
+void print_diagnostic(std::ostream& out, const Diagnostic& d, bool colour)
+{
+    const bool error = d.severity == Diagnostic::Severity::error;
+    const char* bold = colour ? "\033[1m" : "";
+    const char* tint = colour ? (error ? "\033[1;31m" : "\033[1;35m") : "";
+    const char* reset = colour ? "\033[0m" : "";
+    out << bold << d.file;
+    if (d.line > 0)
+        out << ':' << d.line << ':' << d.column;
+    out << ':' << reset << ' ' << tint << (error ? "error" : "warning") << ':' << reset << ' ' << d.message << '\n';
+    if (d.line <= 0)
+        return;
+    out << "    " << d.source_line << '\n';
+    // The caret lines up under the column; tabs are copied so it still does.
+    std::string pad;
+    for (int i = 0; i + 1 < d.column && static_cast<std::size_t>(i) < d.source_line.size(); ++i)
+        pad += d.source_line[static_cast<std::size_t>(i)] == '\t' ? '\t' : ' ';
+    out << "    " << pad << tint << '^' << reset << '\n';
+}
+
+void print_diagnostics(std::ostream& out, const Diagnostics& ds, bool colour)
+{
+    for (const auto& d : ds.items())
+        print_diagnostic(out, d, colour);
+}
+
+} // namespace tcpproxy

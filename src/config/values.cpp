@@ -1,0 +1,212 @@
+// Argument values shared by the config file and the command line, so that
+// `-b`, `-u`, `server` and `interface` accept exactly the same forms.
+#include "tcpproxy/settings.hpp"
+
+#include <grp.h>
+#include <netdb.h>
+#include <pwd.h>
+
+#include <charconv>
+#include <vector>
+
+namespace tcpproxy {
+
+namespace {
+
+template <typename Int>
+std::optional<Int> parse_number(const std::string& text)
+{
+    Int v{};
+    const auto* end = text.data() + text.size();
+    const auto [p, ec] = std::from_chars(text.data(), end, v);
+    if (text.empty() || ec != std::errc{} || p != end)
+        return std::nullopt;
+    return v;
+}
+
+bool is_nic_name(const std::string& text)
+{
+    // IFNAMSIZ is 16 with the terminating NUL.
+    if (text.empty() || text.size() > 15)
+        return false;
+    for (char c : text)
+        if (c == '/' || c == ':' || static_cast<unsigned char>(c) <= ' ' || c == 0x7f)
+            return false;
+    return true;
+}
+
+} // namespace
+
+std::optional<std::uint16_t> parse_port(const std::string& text)
+{
+    if (!text.empty() && std::isdigit(static_cast<unsigned char>(text[0]))) {
+        const auto n = parse_number<unsigned>(text);
+        if (!n || *n < 1 || *n > 65535)
+            return std::nullopt;
+        return static_cast<std::uint16_t>(*n);
+    }
+    if (text.empty())
+        return std::nullopt;
+    // getservbyname_r keeps this safe to call from several threads.
+    servent result{};
+    servent* found = nullptr;
+    std::vector<char> buf(4096);
+    if (getservbyname_r(text.c_str(), "tcp", &result, buf.data(), buf.size(), &found) != 0 || !found)
+        return std::nullopt;
+    return static_cast<std::uint16_t>(ntohs(static_cast<std::uint16_t>(found->s_port)));
+}
+
+InterfaceParse parse_interface(const std::string& text)
+{
+    InterfaceParse r;
+    InterfaceSpec spec;
+    spec.text = text;
+    if (text == "*" || text == "any") {
+        spec.kind = InterfaceSpec::Kind::any;
+    } else if (text.find(':') != std::string::npos || (!text.empty() && text.front() == '[')) {
+        std::string inner = text;
+        if (inner.size() >= 2 && inner.front() == '[' && inner.back() == ']')
+            inner = inner.substr(1, inner.size() - 2);
+        const auto a = IpAddress::parse_v6(inner);
+        if (!a) {
+            r.error = "\"" + text + "\" is not a valid IPv6 address";
+            return r;
+        }
+        spec.kind = InterfaceSpec::Kind::address;
+        spec.address = *a;
+    } else if (!text.empty() && std::isdigit(static_cast<unsigned char>(text[0]))) {
+        const auto a = IpAddress::parse_v4(text);
+        if (!a) {
+            r.error = "\"" + text + "\" is not a valid IPv4 address";
+            return r;
+        }
+        spec.kind = InterfaceSpec::Kind::address;
+        spec.address = *a;
+    } else if (is_nic_name(text)) {
+        spec.kind = InterfaceSpec::Kind::nic;
+        spec.name = text;
+    } else {
+        r.error = "\"" + text + "\" is not an address or a network interface name (at most 15 characters, no '/' or blanks)";
+        return r;
+    }
+    r.spec = spec;
+    return r;
+}
+
+UpstreamParse parse_upstream(const std::string& text)
+{
+    UpstreamParse r;
+    Upstream up;
+    up.text = text;
+    std::string host;
+    std::string port;
+    bool has_port = false;
+    if (!text.empty() && text.front() == '[') {
+        const auto close = text.find(']');
+        if (close == std::string::npos) {
+            r.error = "\"" + text + "\": missing ']' after the IPv6 address";
+            return r;
+        }
+        host = text.substr(1, close - 1);
+        if (!IpAddress::parse_v6(host)) {
+            r.error = "\"" + host + "\" is not a valid IPv6 address";
+            return r;
+        }
+        const auto rest = text.substr(close + 1);
+        if (!rest.empty()) {
+            if (rest.front() != ':') {
+                r.error = "\"" + text + "\": expected ':PORT' after ']'";
+                return r;
+            }
+            port = rest.substr(1);
+            has_port = true;
+        }
+    } else {
+        const auto colon = text.find(':');
+        if (colon != std::string::npos && text.find(':', colon + 1) != std::string::npos) {
+            r.error = "\"" + text + "\": an IPv6 server address must be written in brackets, e.g. [2001:db8::1]:25";
+            return r;
+        }
+        host = text.substr(0, colon);
+        if (colon != std::string::npos) {
+            port = text.substr(colon + 1);
+            has_port = true;
+        }
+        if (host.empty()) {
+            r.error = "\"" + text + "\": missing host";
+            return r;
+        }
+        if (std::isdigit(static_cast<unsigned char>(host[0])) && host.find_first_not_of("0123456789.") == std::string::npos
+            && !IpAddress::parse_v4(host)) {
+            r.error = "\"" + host + "\" is not a valid IPv4 address";
+            return r;
+        }
+        for (char c : host)
+            if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f || c == '/') {
+                r.error = "\"" + host + "\" is not a valid host name";
+                return r;
+            }
+    }
+    if (has_port) {
+        const auto p = parse_port(port);
+        if (!p) {
+            r.error = "\"" + port + "\" is not a port number (1-65535) or a known service name";
+            return r;
+        }
+        up.port = *p;
+    }
+    up.host = host;
+    r.upstream = up;
+    return r;
+}
+
+IdentityParse parse_identity(const std::string& text)
+{
+    IdentityParse r;
+    Identity id;
+    id.text = text;
+    auto sep = text.find('.');
+    if (sep == std::string::npos)
+        sep = text.find(':');
+    const std::string user = text.substr(0, sep);
+    const std::string group = sep == std::string::npos ? std::string() : text.substr(sep + 1);
+    if (user.empty() && group.empty()) {
+        r.error = "\"" + text + "\": missing user name";
+        return r;
+    }
+    std::vector<char> buf(16384);
+    if (!user.empty()) {
+        if (const auto uid = parse_number<uid_t>(user)) {
+            id.uid = *uid; // a numeric id sets the user id only
+        } else {
+            passwd pw{};
+            passwd* found = nullptr;
+            if (getpwnam_r(user.c_str(), &pw, buf.data(), buf.size(), &found) != 0 || !found) {
+                r.error = "unknown user \"" + user + "\"";
+                return r;
+            }
+            id.uid = found->pw_uid;
+            id.gid = found->pw_gid;
+        }
+    }
+    if (!group.empty()) {
+        if (const auto gid = parse_number<gid_t>(group)) {
+            id.gid = *gid;
+        } else {
+            ::group gr{};
+            ::group* found = nullptr;
+            if (getgrnam_r(group.c_str(), &gr, buf.data(), buf.size(), &found) != 0 || !found) {
+                r.error = "unknown group \"" + group + "\"";
+                return r;
+            }
+            id.gid = found->gr_gid;
+        }
+    } else if (sep != std::string::npos) {
+        r.error = "\"" + text + "\": missing group name after the separator";
+        return r;
+    }
+    r.identity = id;
+    return r;
+}
+
+} // namespace tcpproxy

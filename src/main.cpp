@@ -1,0 +1,74 @@
+// Picks the mode (reference §1) and wires the components; no logic of its own.
+#include "tcpproxy/check_config.hpp"
+#include "tcpproxy/cli.hpp"
+#include "tcpproxy/config_load.hpp"
+#include "tcpproxy/server.hpp"
+#include "tcpproxy/settings.hpp"
+
+#include <unistd.h>
+
+#include <iostream>
+
+using namespace tcpproxy;
+
+namespace {
+
+int usage_error(const std::string& message)
+{
+    std::cerr << message << '\n' << usage_line() << '\n';
+    return 2;
+}
+
+int run(const CommandLine& cl)
+{
+    const bool inetd_socket = is_connected_tcp_socket(0);
+    if (cl.server) {
+        if (!cl.bind && !inetd_socket)
+            return usage_error("tcpproxy: SERVER given, but stdin is not a connected TCP socket and no -b PORT");
+        auto settings = config_from_command_line(cl);
+        if (!settings.config)
+            return usage_error(settings.error);
+        if (cl.bind)
+            return run_standalone(cl, settings.config);
+        return run_inetd(cl, settings.config);
+    }
+
+    auto loaded = load_config_file(cl.config_file);
+    print_diagnostics(std::cerr, loaded.diagnostics, isatty(STDERR_FILENO) == 1);
+    if (!loaded.config)
+        return 1;
+    auto settings = apply_command_line(cl, loaded.config);
+    if (!settings.config)
+        return usage_error(settings.error);
+    const bool standalone = cl.standalone || settings.config->standalone.value_or(false) || !inetd_socket;
+    if (standalone)
+        return run_standalone(cl, settings.config);
+    return run_inetd(cl, settings.config);
+}
+
+} // namespace
+
+int main(int argc, char* argv[])
+{
+    const auto parsed = parse_command_line(argc, argv);
+    if (!parsed.command_line)
+        return usage_error(parsed.error);
+    const CommandLine& cl = *parsed.command_line;
+    switch (cl.action) {
+    case CommandLine::Action::help:
+        std::cout << help_text();
+        return 0;
+    case CommandLine::Action::version:
+        std::cout << "tcpproxy " << TCPPROXY_VERSION << '\n';
+        return 0;
+    case CommandLine::Action::check_config:
+        return check_config(cl.config_file, std::cout, std::cerr, isatty(STDERR_FILENO) == 1);
+    case CommandLine::Action::status:
+    case CommandLine::Action::decode:
+        std::cerr << "tcpproxy: --status and --decode are not implemented yet\n";
+        return 2;
+    case CommandLine::Action::run:
+        break;
+    }
+    return run(cl);
+}
