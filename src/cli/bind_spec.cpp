@@ -54,7 +54,7 @@ BindParse parse_bind(std::string_view text)
     if (has_iface) {
         InterfaceParse parsed = parse_interface(std::string(iface));
         if (!parsed.spec)
-            return {std::nullopt, "interface " + quoted(iface) + ": " + parsed.error};
+            return {std::nullopt, parsed.error};
         spec.interface = *parsed.spec;
     } else {
         spec.interface.kind = InterfaceSpec::Kind::any;
