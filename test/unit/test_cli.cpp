@@ -303,6 +303,7 @@ BOOST_AUTO_TEST_CASE(usage_and_help_text)
     const std::string usage = usage_line();
     BOOST_TEST(usage.rfind("usage: tcpproxy", 0) == 0);
     BOOST_TEST(usage.find('\n') == std::string::npos);
+    BOOST_TEST(usage.size() <= 80u);
     const std::string help = help_text();
     BOOST_TEST(help.rfind("usage: tcpproxy", 0) == 0);
     for (const char* opt : {"-a PROGRAM", "-b [IFACE:]PORT", "-d ", "-e ", "-f FILE", "-l NAME", "-n ",
