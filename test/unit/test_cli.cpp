@@ -474,4 +474,27 @@ BOOST_AUTO_TEST_CASE(bad_server_operands)
     BOOST_TEST(error_of({"-b", "9000", "[::1:25"}).rfind("tcpproxy: SERVER \"[::1:25\": ", 0) == 0);
 }
 
+BOOST_AUTO_TEST_CASE(every_truncation_and_mangling_gives_a_result_or_one_error_line)
+{
+    // Bad input never crashes: cut a full command line at every word, and
+    // replace each word in turn by something malformed.
+    const std::vector<std::string> full{"-dnex", "-a", "/bin/acp", "-l", "log", "-o", "/st", "-pp", "/p",
+                                        "-q", "::1", "-r", "only", "-t", "5", "-u", "root", "-v", "P_",
+                                        "-w", "/cap", "-A", "1.2.3.4/8, -::1", "-E", "keep,/s", "-O", "/o",
+                                        "-b", "[::1]:smtp", "/bin/echo", "x"};
+    for (const char* junk : {"", "-", "--", "-\x7f", "[", ":", ",", "--=", "-p"}) {
+        for (std::size_t cut = 0; cut <= full.size(); ++cut) {
+            for (std::size_t bad = 0; bad <= cut; ++bad) {
+                std::vector<const char*> argv{"tcpproxy"};
+                for (std::size_t i = 0; i < cut; ++i)
+                    argv.push_back(i == bad ? junk : full[i].c_str());
+                argv.push_back(nullptr);
+                const CliResult r = parse_command_line(static_cast<int>(argv.size() - 1), argv.data());
+                BOOST_TEST(r.command_line.has_value() != !r.error.empty());
+                BOOST_TEST(r.error.find('\n') == std::string::npos);
+            }
+        }
+    }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
