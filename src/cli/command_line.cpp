@@ -278,15 +278,9 @@ private:
         case 'E':
             return fail_or(cli::parse_session_option(value), [&](const cli::SessionOption& s) {
                 cl_.session_mode = s.mode;
-                if (s.mode == SessionMode::none) {
-                    cl_.session_dir.reset();
-                    cl_.exit_handler.reset();
-                    return;
-                }
-                cl_.session_dir = s.dir;
-                if (s.handler.empty())
-                    cl_.exit_handler.reset();
-                else
+                if (!s.dir.empty())
+                    cl_.session_dir = s.dir;
+                if (!s.handler.empty())
                     cl_.exit_handler = std::vector<std::string>{s.handler};
             });
         case 'O': cl_.session_dir = value; return {};

@@ -51,9 +51,9 @@ Options:
   -A ACL            add [+|-]ADDR[/MASK] items, comma separated, to the client
                     ACL; may be repeated
   -E MODE,DIR,HANDLER
-                    session handling for every exit code: MODE keep or
-                    process, session logfiles in DIR, HANDLER (a program, run
-                    without arguments) for process; -E none turns it off
+                    session handling for every exit code: MODE none (off),
+                    keep or process, session logfiles in DIR, HANDLER (a
+                    program run without arguments; needed for process only)
   -O DIR            session directory (the later of -E and -O sets it)
   --check-config    validate the config file, print its diagnostics, exit 0
                     when valid and 1 when not; binds and writes nothing

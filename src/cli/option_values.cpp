@@ -110,23 +110,19 @@ Parsed<SessionOption> parse_session_option(std::string_view text)
     const auto first = text.find(',');
     const std::string_view mode_text = text.substr(0, first);
     std::string_view dir, handler;
-    bool has_handler = false;
     if (first != std::string_view::npos) {
         const std::string_view rest = text.substr(first + 1);
         const auto second = rest.find(',');
         dir = rest.substr(0, second);
-        if (second != std::string_view::npos) {
+        if (second != std::string_view::npos)
             handler = rest.substr(second + 1);
-            has_handler = true;
-        }
     }
 
     SessionOption opt;
-    if (mode_text == "none") {
-        if (first != std::string_view::npos)
-            return {std::nullopt, "mode none takes no DIR or HANDLER"};
-        return {opt, {}};
-    }
+    opt.dir = dir;
+    opt.handler = handler;
+    if (mode_text == "none")
+        return {std::move(opt), {}};
     if (mode_text == "keep")
         opt.mode = SessionMode::keep;
     else if (mode_text == "process")
@@ -138,12 +134,8 @@ Parsed<SessionOption> parse_session_option(std::string_view text)
         return {std::nullopt, "mode " + std::string(mode_text) + " needs a session DIR (" +
                                   std::string(mode_text) + ",DIR" +
                                   (opt.mode == SessionMode::process ? ",HANDLER)" : ")")};
-    opt.dir = dir;
     if (opt.mode == SessionMode::process && handler.empty())
         return {std::nullopt, "mode process needs a HANDLER (process,DIR,HANDLER)"};
-    if (opt.mode == SessionMode::keep && has_handler && !handler.empty())
-        return {std::nullopt, "mode keep runs no HANDLER (use process,DIR,HANDLER)"};
-    opt.handler = handler;
     return {std::move(opt), {}};
 }
 

@@ -36,8 +36,10 @@ Parsed<IpAddress> parse_ip(std::string_view text);
 // One -A argument: ACL items separated by commas (blanks after a comma allowed).
 Parsed<Acl> parse_acl_list(std::string_view text);
 
-// -E MODE[,DIR[,HANDLER]]: `none` alone turns session handling off; keep needs
-// DIR; process needs DIR and HANDLER (one program, run without arguments).
+// -E MODE[,DIR[,HANDLER]]: the three settings of session-mode, session-dir
+// and exit-handler in one word. keep needs DIR; process needs DIR and HANDLER
+// (one program, run without arguments); none (off) needs neither. An empty
+// DIR or HANDLER leaves that setting alone.
 struct SessionOption {
     SessionMode mode = SessionMode::none;
     std::string dir;
@@ -45,7 +47,7 @@ struct SessionOption {
 };
 Parsed<SessionOption> parse_session_option(std::string_view text);
 
-// -v: a prefix that keeps variable names valid: [A-Za-z_][A-Za-z0-9_]* (or empty).
+// -v: a prefix that keeps variable names valid: [A-Za-z_][A-Za-z0-9_]*.
 bool valid_var_prefix(std::string_view text);
 
 // -l: the syslog name, also part of status and session file names.

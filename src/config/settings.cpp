@@ -24,9 +24,10 @@ void apply_globals(const CommandLine& cl, Config& config)
     if (cl.session_mode) {
         // -E is "for every exit code": it brings its own exit-code list.
         config.session.mode = *cl.session_mode;
-        config.session.exit_codes = *cl.session_mode == SessionMode::none ? 0 : all_statuses;
-        config.session.exit_handler = cl.exit_handler.value_or(std::vector<std::string>{});
+        config.session.exit_codes = all_statuses;
     }
+    if (cl.exit_handler)
+        config.session.exit_handler = *cl.exit_handler;
     if (cl.session_dir)
         config.session.dir = *cl.session_dir;
     if (cl.debug)

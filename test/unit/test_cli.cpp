@@ -171,9 +171,18 @@ BOOST_AUTO_TEST_CASE(option_E_modes)
     BOOST_TEST(!cl.exit_handler);
     BOOST_TEST(ok({"-E", "keep,/tmp/sess,"}).session_dir.value() == "/tmp/sess");
 
+    // The mode, DIR and HANDLER are three settings: none turns handling off,
+    // an empty DIR or HANDLER leaves the earlier value.
     cl = ok({"-E", "keep,/tmp/sess", "-E", "none"});
     BOOST_TEST((cl.session_mode.value() == SessionMode::none));
-    BOOST_TEST(!cl.session_dir);
+    BOOST_TEST(cl.session_dir.value() == "/tmp/sess");
+    cl = ok({"-E", "none,/tmp/d,/bin/h"});
+    BOOST_TEST((cl.session_mode.value() == SessionMode::none));
+    BOOST_TEST(cl.session_dir.value() == "/tmp/d");
+    BOOST_TEST((cl.exit_handler.value() == std::vector<std::string>{"/bin/h"}));
+    cl = ok({"-E", "keep,/tmp/d,/bin/h"});
+    BOOST_TEST((cl.session_mode.value() == SessionMode::keep));
+    BOOST_TEST((cl.exit_handler.value() == std::vector<std::string>{"/bin/h"}));
 
     // Only the first two commas split: a handler path may hold commas.
     BOOST_TEST((ok({"-E", "process,/d,/bin/a,b"}).exit_handler.value() == std::vector<std::string>{"/bin/a,b"}));
@@ -428,9 +437,9 @@ BOOST_AUTO_TEST_CASE(bad_session_option)
     BOOST_TEST(error_of({"-E", "process,/d"}) == "tcpproxy: option -E: mode process needs a HANDLER (process,DIR,HANDLER)");
     BOOST_TEST(error_of({"-E", "process"}) ==
                "tcpproxy: option -E: mode process needs a session DIR (process,DIR,HANDLER)");
-    BOOST_TEST(error_of({"-E", "keep,/d,/bin/h"}) ==
-               "tcpproxy: option -E: mode keep runs no HANDLER (use process,DIR,HANDLER)");
-    BOOST_TEST(error_of({"-E", "none,/d"}) == "tcpproxy: option -E: mode none takes no DIR or HANDLER");
+    BOOST_TEST(error_of({"-E", "process,,/bin/h"}) ==
+               "tcpproxy: option -E: mode process needs a session DIR (process,DIR,HANDLER)");
+    BOOST_TEST(error_of({"-E", ",/d"}) == "tcpproxy: option -E: \"\" is not a session mode (none, keep, process)");
 }
 
 BOOST_AUTO_TEST_CASE(long_option_arguments)

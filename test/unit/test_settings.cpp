@@ -337,14 +337,21 @@ BOOST_AUTO_TEST_CASE(config_mode_session_options)
     BOOST_TEST_REQUIRE(r.config != nullptr);
     BOOST_TEST(!r.config->session.active());
 
-    // -E keep drops a handler the file may have had.
+    // -E keep without HANDLER leaves the file's handler (keep runs none);
+    // its exit-code list becomes "any".
     auto file = file_config();
-    file->session = {SessionMode::process, "/f", all_statuses, {"/f/handler", "arg"}};
+    file->session = {SessionMode::process, "/f", status_bit(Status::ok), {"/f/handler", "arg"}};
     r = apply_command_line(command_line({"-E", "keep,/cl/k"}), file);
     BOOST_TEST_REQUIRE(r.config != nullptr);
     BOOST_TEST((r.config->session.mode == SessionMode::keep));
-    BOOST_TEST(r.config->session.exit_handler.empty());
+    BOOST_TEST((r.config->session.exit_handler == std::vector<std::string>{"/f/handler", "arg"}));
     BOOST_TEST(r.config->session.dir == "/cl/k");
+    BOOST_TEST(r.config->session.exit_codes == all_statuses);
+
+    // -E process replaces the file's handler with the one program.
+    r = apply_command_line(command_line({"-E", "process,/cl/p,/cl/h"}), file);
+    BOOST_TEST_REQUIRE(r.config != nullptr);
+    BOOST_TEST((r.config->session.exit_handler == std::vector<std::string>{"/cl/h"}));
 }
 
 BOOST_AUTO_TEST_CASE(config_mode_without_config_is_an_error)
