@@ -226,8 +226,9 @@ void supervise(HandlerRun& run, Child& child, int stderr_fd, const HandlerLimits
     // Via syscall(): glibc 2.36's <sys/pidfd.h> lacks C linkage for C++.
     ScopedFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, child.pid(), 0)));
     bool pipe_open = true;
+    bool poll_failed = false;
     std::optional<int> status;
-    while (!status) {
+    while (!status && !poll_failed) {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count();
         if (left <= 0)
             break;
@@ -238,6 +239,7 @@ void supervise(HandlerRun& run, Child& child, int stderr_fd, const HandlerLimits
         const int r = ::poll(fds, 2, wait_ms);
         if (r < 0 && errno != EINTR) {
             run.error = errno_text("poll", errno);
+            poll_failed = true;
             break;
         }
         if (pipe_open && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)))
@@ -246,7 +248,7 @@ void supervise(HandlerRun& run, Child& child, int stderr_fd, const HandlerLimits
             status = child.try_wait();
     }
     if (!status) {
-        run.timed_out = true;
+        run.timed_out = !poll_failed;
         child.kill_group();
         status = child.wait();
     }
@@ -383,17 +385,21 @@ SessionLogOutcome SessionLog::finish(Status status, const SessionHandling& handl
                                      const HandlerLimits& limits)
 {
     SessionLogOutcome out;
-    std::lock_guard lock(mutex_);
-    if (finished_) {
-        out.action = SessionLogOutcome::Action::kept;
-        out.errors.push_back("session log " + path_ + " finished twice");
-        return out;
+    {
+        // Late append() calls return at once from here on instead of
+        // waiting for the exit handler.
+        std::lock_guard lock(mutex_);
+        if (finished_) {
+            out.action = SessionLogOutcome::Action::kept;
+            out.errors.push_back("session log " + path_ + " finished twice");
+            return out;
+        }
+        finished_ = true;
+        if (!append_error_.empty())
+            out.errors.push_back(append_error_);
+        if (fd_ >= 0 && ::close(std::exchange(fd_, -1)) != 0)
+            out.errors.push_back(errno_text("close(" + path_ + ")", errno));
     }
-    finished_ = true;
-    if (!append_error_.empty())
-        out.errors.push_back(append_error_);
-    if (fd_ >= 0 && ::close(std::exchange(fd_, -1)) != 0)
-        out.errors.push_back(errno_text("close(" + path_ + ")", errno));
 
     const bool selected = handling.active() && (handling.exit_codes & status_bit(status)) != 0;
     if (selected && handling.mode == SessionMode::keep) {

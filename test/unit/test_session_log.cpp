@@ -225,6 +225,8 @@ BOOST_AUTO_TEST_CASE(finish_runs_once)
     const auto again = log.finish(Status::ok, h, {});
     BOOST_TEST(again.errors.size() == 1u);
     BOOST_TEST(fs::exists(log.path()));
+    log.append("too late"); // the kept file is evidence: nothing more goes in
+    BOOST_TEST(slurp(log.path()).empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
