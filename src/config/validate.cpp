@@ -13,10 +13,7 @@ namespace tcpproxy::config {
 namespace {
 
 InterfaceSpec wildcard() {
-    InterfaceSpec any;
-    any.kind = InterfaceSpec::Kind::any;
-    any.text = "*";
-    return any;
+    return InterfaceSpec{.kind = InterfaceSpec::Kind::any, .address = {}, .name = {}, .text = "*"};
 }
 
 void set_globals(Config& config, const GlobalLayer& g) {
