@@ -2,6 +2,7 @@
 // and react to signals: SIGTERM/SIGINT shut down cleanly, SIGHUP reloads.
 #include "server/daemon.hpp"
 #include "server/listener_set.hpp"
+#include "report/status_files.hpp"
 #include "server/process_setup.hpp"
 #include "server/session_pool.hpp"
 #include "tcpproxy/config_load.hpp"
@@ -127,6 +128,7 @@ int run_standalone(const CommandLine& cl_in, ConfigPtr config)
 
     Reaper reaper(Reaper::Mode::threaded);
     reaper.add(std::make_shared<SessionLogLines>());
+    reaper.add(std::make_shared<StatusFiles>(static_cast<long>(::getpid())));
     SessionPool pool(sessions, session_stack_bytes, reaper, static_cast<long>(::getpid()));
     ConfigHolder holder(config);
     listeners.start_all(pool, holder, reaper);

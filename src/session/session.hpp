@@ -86,7 +86,6 @@ private:
     bool reset_server_ = false;
     pthread_t threads_[2]{};
     bool inside_[2]{false, false};
-    Child* child_ = nullptr;            // the handler program while it runs
     std::atomic<int> threads_left_{0};
 };
 
