@@ -3,6 +3,8 @@
 #include "server/daemon.hpp"
 #include "server/listener_set.hpp"
 #include "report/status_files.hpp"
+#include "process/launch.hpp"
+#include "server/privileges.hpp"
 #include "server/process_setup.hpp"
 #include "server/session_pool.hpp"
 #include "tcpproxy/config_load.hpp"
@@ -53,6 +55,7 @@ void reload(const CommandLine& cl, ConfigHolder& holder, ListenerSet& listeners,
         return;
     }
     log::notice("SIGHUP: reloading " + cl.config_file);
+    launch::reload();
     auto loaded = load_config_file(cl.config_file);
     log_diagnostics(loaded.diagnostics);
     if (!loaded.config) {
@@ -124,6 +127,19 @@ int run_standalone(const CommandLine& cl_in, ConfigPtr config)
             report_readiness(readiness, std::string(e.what()) + " (" + pidfile_path + ")");
             return 1;
         }
+    }
+
+    // Root is given up here, before any thread starts; the spawner that keeps
+    // it outlives everything below (it is destroyed last, then removes the pidfile).
+    std::unique_ptr<Spawner> spawner;
+    try {
+        spawner = drop_privileges_standalone(cl, *config, pidfile ? pidfile_path : std::string());
+        if (spawner && pidfile)
+            pidfile->disown();
+    } catch (const std::exception& e) {
+        log::error(std::string("giving up root: ") + e.what());
+        report_readiness(readiness, std::string("giving up root: ") + e.what());
+        return 1;
     }
 
     Reaper reaper(Reaper::Mode::threaded);

@@ -66,7 +66,7 @@ ChildEnd watch_child(Child& child, Fd& err, const Activity& activity, std::int64
             child.signal(SIGKILL);
             wait_ms = -1; // now it goes: its pidfd wakes us
         }
-        pollfd fds[2] = {{child.pidfd(), POLLIN, 0}, {err.get(), POLLIN, 0}};
+        pollfd fds[2] = {{child.watch_fd(), POLLIN, 0}, {err.get(), POLLIN, 0}};
         const int n = wake::poll(fds, err_open ? 2 : 1, static_cast<int>(std::min<std::int64_t>(wait_ms, 1 << 30)));
         if (n <= 0)
             continue;

@@ -1,8 +1,11 @@
 #include "session/session.hpp"
 
+#include "net/original_destination.hpp"
 #include "process/environment.hpp"
+#include "process/launch.hpp"
 #include "server/dispatch.hpp"
 #include "session/child_watch.hpp"
+#include "session/redirect.hpp"
 #include "session/relay.hpp"
 #include "session/upstream.hpp"
 #include "session/wake.hpp"
@@ -158,11 +161,25 @@ bool Session::prepare()
     r.service = port ? match_service(*port, r.local.ip, interface_addresses) : nullptr;
     const IpAddress client_ip = r.client.ip.unmapped();
     r.client_name = config_->resolve_names ? host_name_of(client_ip) : client_ip.str();
+    if (r.service && r.service->redirect != RedirectMode::none)
+        r.origdst = redirected_from(client_.get(), r.local);
     reaper_.started(r);
     if (activity_.stopping())
         return false;
     if (!r.service) {
         end(Status::access, "no section for " + Endpoint{r.local.ip.unmapped(), r.local.port}.str());
+        return false;
+    }
+    const auto redirect = redirect_action(r.service->redirect, r.origdst.has_value(), !r.service->exec.empty(),
+                                          r.origdst && is_own_listener(*config_, *r.origdst));
+    if (r.origdst)
+        log::notice("redirected: original destination " + r.origdst->str(), r.id);
+    if (redirect == RedirectAction::refuse_direct) {
+        end(Status::access, "not a redirected connection (redirect-mode forward-only)");
+        return false;
+    }
+    if (redirect == RedirectAction::refuse_loop) {
+        end(Status::access, "original destination " + r.origdst->str() + " is this proxy itself");
         return false;
     }
     if (!access_allowed())
@@ -172,7 +189,8 @@ bool Session::prepare()
         return false;
     }
 
-    auto up = connect_upstream(*r.service, r.local.port, activity_, r.id);
+    auto up = redirect == RedirectAction::original ? connect_original(*r.service, *r.origdst, activity_)
+                                                   : connect_upstream(*r.service, r.local.port, activity_, r.id);
     if (up.stopped)
         return false;
     failures_ = up.failures;
@@ -208,7 +226,7 @@ bool Session::access_allowed()
                      err_write.get()};
     Child child;
     try {
-        child = Child::spawn(spec);
+        child = launch::program(spec, s.user);
     } catch (const std::exception& e) {
         end(Status::access, std::string("acp ") + s.acp + ": " + e.what());
         return false;
@@ -247,7 +265,7 @@ void Session::run_handler()
                      client_.get(), err_write.get()};
     Child child;
     try {
-        child = Child::spawn(spec);
+        child = launch::program(spec, s.user);
     } catch (const std::exception& e) {
         end(Status::proxy, std::string("handler ") + s.exec.front() + ": " + e.what());
         return;
