@@ -178,14 +178,29 @@ int Child::reap()
 
 void Child::signal(int sig) noexcept
 {
-    if (watch_)
-        ::pidfd_send_signal(watch_.get(), sig, nullptr, 0);
+    if (!watch_)
+        return;
+    if (remote_) {
+        try {
+            send_message(watch_.get(), spawn_protocol::encode(spawn_protocol::Signal{sig}), {}, true);
+        } catch (...) {
+            // Out of memory for a few bytes: the session's end closes the socket, which kills it too.
+        }
+        return;
+    }
+    ::pidfd_send_signal(watch_.get(), sig, nullptr, 0);
 }
 
 void Child::kill_and_reap() noexcept
 {
     if (!watch_)
         return;
+    if (remote_) {
+        // Closing the control socket is the request: the spawner kills and reaps it.
+        watch_.reset();
+        pid_ = -1;
+        return;
+    }
     signal(SIGKILL);
     reap();
 }

@@ -117,6 +117,8 @@ def wait_listening(host, port, proc=None, timeout=WAIT):
 
 _procs = []
 _scratch = tempfile.mkdtemp(prefix="tcpproxy-it-")
+# Handlers run as the configured user (nobody by default when we are root): they must reach their scripts.
+os.chmod(_scratch, 0o755)
 
 
 def scratch(name):
