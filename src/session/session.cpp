@@ -3,6 +3,7 @@
 #include "process/environment.hpp"
 #include "server/dispatch.hpp"
 #include "session/child_watch.hpp"
+#include "session/proxy_header_io.hpp"
 #include "session/relay.hpp"
 #include "session/upstream.hpp"
 #include "session/wake.hpp"
@@ -156,6 +157,9 @@ bool Session::prepare()
     }
     const PortConfig* port = find_port(*config_, r.local.port);
     r.service = port ? match_service(*port, r.local.ip, interface_addresses) : nullptr;
+    // accept-proxy: the header names the client, for everything from here on.
+    const std::string proxy_refusal =
+        r.service && r.service->accept_proxy ? take_client_proxy_header(r, client_.get(), activity_) : "";
     const IpAddress client_ip = r.client.ip.unmapped();
     r.client_name = config_->resolve_names ? host_name_of(client_ip) : client_ip.str();
     reaper_.started(r);
@@ -163,6 +167,10 @@ bool Session::prepare()
         return false;
     if (!r.service) {
         end(Status::access, "no section for " + Endpoint{r.local.ip.unmapped(), r.local.port}.str());
+        return false;
+    }
+    if (!proxy_refusal.empty()) {
+        end(Status::access, proxy_refusal);
         return false;
     }
     if (!access_allowed())
@@ -185,6 +193,16 @@ bool Session::prepare()
     r.server_name = up.server_name;
     r.outgoing = up.outgoing;
     reaper_.connected(r);
+    if (r.service->proxy_protocol) {
+        bool stopped = false;
+        const auto err = send_upstream_proxy_header(r, server_.get(), activity_, stopped);
+        if (stopped)
+            return false;
+        if (!err.empty()) {
+            end(Status::server, err);
+            return false;
+        }
+    }
     // The idle clock starts now: connecting (and failing over) is not idleness.
     activity_.reset_timeout(r.service->timeout);
     return !activity_.stopping();
