@@ -6,12 +6,13 @@ Skips (exit 0) when not root or when xinetd is not installed."""
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import proxytest  # noqa: E402
-from proxytest import (LO4, Backend, check, check_eq, connect, dead_port, echo, free_port, main,  # noqa: E402
+from proxytest import (LO4, Backend, check, check_eq, connect, echo, free_port, main,  # noqa: E402
                        outcome, poll_until, recv_exact, scratch, test, wait_listening, write_file)
 
 SAMPLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "samples", "xinetd.tcpproxy")
@@ -97,7 +98,11 @@ def adhoc_sample_forwards_and_reports_status(binary):
     check_eq(exits(log, "tcpproxy-http")[:3], ["0", "0", "0"], "status 0 (OK) for forwarded sessions")
 
     # Same service, upstream down: tcpproxy exits 3 (CONNECT) and xinetd says so.
-    dead = dead_port()
+    # A port bound but not listening: connections to it are refused for as
+    # long as we hold it (a merely free port could be taken by a parallel test).
+    holder = socket.socket()
+    holder.bind((LO4, 0))
+    dead = holder.getsockname()[1]
     p.terminate()
     p.wait(10)
     proxytest._procs.remove(p)
@@ -111,6 +116,7 @@ def adhoc_sample_forwards_and_reports_status(binary):
     check_eq(data, b"", "nothing forwarded")
     check(poll_until(lambda: exits(log, "tcpproxy-http"), 10), f"xinetd logged the exit: {read(log)!r}")
     check_eq(exits(log, "tcpproxy-http")[0], "3", "status 3 (CONNECT) for an unreachable server")
+    holder.close()
 
 
 @test
