@@ -380,6 +380,18 @@ void SessionLog::append(std::string_view line) noexcept
     }
 }
 
+void SessionLog::close() noexcept
+{
+    std::lock_guard lock(mutex_);
+    if (fd_ >= 0 && ::close(std::exchange(fd_, -1)) != 0 && append_error_.empty()) {
+        try {
+            append_error_ = errno_text("close(" + path_ + ")", errno);
+        } catch (...) {
+            // No memory for the text: the close failure goes unreported.
+        }
+    }
+}
+
 SessionLogOutcome SessionLog::finish(Status status, const SessionHandling& handling,
                                      const std::vector<std::string>& env, const std::optional<Identity>& identity,
                                      const HandlerLimits& limits)
