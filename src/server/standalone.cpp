@@ -2,7 +2,8 @@
 // and react to signals: SIGTERM/SIGINT shut down cleanly, SIGHUP reloads.
 #include "server/daemon.hpp"
 #include "server/listener_set.hpp"
-#include "report/status_files.hpp"
+#include "report/session_reports.hpp"
+#include "report/status_file_observer.hpp"
 #include "server/process_setup.hpp"
 #include "server/session_pool.hpp"
 #include "tcpproxy/config_load.hpp"
@@ -136,9 +137,9 @@ int run_standalone(const CommandLine& cl_in, ConfigPtr config)
         }
     }
 
+    clean_stale_status_files(config->statdir);
     Reaper reaper(Reaper::Mode::threaded);
-    reaper.add(std::make_shared<SessionLogLines>());
-    reaper.add(std::make_shared<StatusFiles>(static_cast<long>(::getpid())));
+    add_session_reports(reaper, static_cast<long>(::getpid()), true);
     SessionPool pool(sessions, session_stack_bytes, reaper, static_cast<long>(::getpid()));
     ConfigHolder holder(config);
     listeners.start_all(pool, holder, reaper);

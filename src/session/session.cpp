@@ -2,6 +2,7 @@
 
 #include "process/environment.hpp"
 #include "server/dispatch.hpp"
+#include "session/capture_open.hpp"
 #include "session/child_watch.hpp"
 #include "session/proxy_header_io.hpp"
 #include "session/relay.hpp"
@@ -104,7 +105,8 @@ void Session::run_primary()
     if (relaying) {
         threads_left_.store(2, std::memory_order_relaxed);
         host_.start_secondary(*this);
-        const auto out = relay(client_.get(), server_.get(), activity_, record_.bytes_client);
+        const auto out = relay(client_.get(), server_.get(), activity_, record_.bytes_client, capture_.get(),
+                               Direction::client_to_server);
         on_relay_end(out, true);
     }
     leave(0);
@@ -113,7 +115,8 @@ void Session::run_primary()
 void Session::run_secondary()
 {
     enter(1);
-    const auto out = relay(server_.get(), client_.get(), activity_, record_.bytes_server);
+    const auto out = relay(server_.get(), client_.get(), activity_, record_.bytes_server, capture_.get(),
+                           Direction::server_to_client);
     on_relay_end(out, false);
     leave(1);
 }
@@ -203,6 +206,7 @@ bool Session::prepare()
             return false;
         }
     }
+    capture_ = open_capture(r, main_pid_);
     // The idle clock starts now: connecting (and failing over) is not idleness.
     activity_.reset_timeout(r.service->timeout);
     return !activity_.stopping();
@@ -292,6 +296,7 @@ void Session::finish()
     client_.reset();
     server_.reset();
     record_.duration = std::chrono::steady_clock::now() - record_.started_steady;
+    close_capture(capture_, record_.id); // may wait for the disk: not part of the session's duration
     config_.reset();
     host_.finished(*this, std::move(record_));
 }
