@@ -8,10 +8,12 @@ import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import proxytest  # noqa: E402
 from proxytest import (LO4, Backend, adhoc, check, check_eq, configmode, connect, echo, fail, free_port,  # noqa: E402
                        is_listening, main, outcome, poll_until, recv_exact, scratch, stderr_text, stop, test,
                        wait_listening, write_file)
 
+proxytest.run_as_invoking_user = False  # identity is what this file tests: no -u unless a test gives one
 NOBODY = pwd.getpwnam("nobody").pw_uid
 DAEMON = pwd.getpwnam("daemon").pw_uid  # a second non-root user every Debian has
 

@@ -92,9 +92,16 @@ def session(host, port, src, statdir=None):
     line = None
     if statdir:
         def status():
+            # This session's file: an earlier session's may not be removed yet.
             for n in os.listdir(statdir):
-                with open(os.path.join(statdir, n)) as f:
-                    return f.read().strip()
+                try:
+                    with open(os.path.join(statdir, n)) as f:
+                        line = f.read().strip()
+                except OSError:
+                    continue
+                fields = line.split()
+                if len(fields) == 9 and fields[5] == src and fields[4].endswith(f":{state['proxy_port']}"):
+                    return line
         line = poll_until(status, 5)
     try:
         s.sendall(b"x")
