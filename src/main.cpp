@@ -4,6 +4,7 @@
 #include "tcpproxy/config_load.hpp"
 #include "tcpproxy/server.hpp"
 #include "tcpproxy/settings.hpp"
+#include "tcpproxy/tools.hpp"
 
 #include <unistd.h>
 
@@ -17,6 +18,25 @@ int usage_error(const std::string& message)
 {
     std::cerr << message << '\n' << usage_line() << '\n';
     return 2;
+}
+
+// --status reads -o DIR, else the statdir of the config file.
+int status(const CommandLine& cl)
+{
+    std::string dir = cl.statdir.value_or("");
+    if (dir.empty()) {
+        auto loaded = load_config_file(cl.config_file);
+        if (!loaded.config) {
+            print_diagnostics(std::cerr, loaded.diagnostics, isatty(STDERR_FILENO) == 1);
+            return 1;
+        }
+        dir = loaded.config->statdir;
+    }
+    if (dir.empty()) {
+        std::cerr << "tcpproxy: --status: no status directory (give -o DIR or set statdir in " << cl.config_file << ")\n";
+        return 1;
+    }
+    return status_command(dir, std::cout, std::cerr);
 }
 
 int run(const CommandLine& cl)
@@ -64,9 +84,9 @@ int main(int argc, char* argv[])
     case CommandLine::Action::check_config:
         return check_config(cl.config_file, std::cout, std::cerr, isatty(STDERR_FILENO) == 1);
     case CommandLine::Action::status:
+        return status(cl);
     case CommandLine::Action::decode:
-        std::cerr << "tcpproxy: --status and --decode are not implemented yet\n";
-        return 2;
+        return decode_command(*cl.decode_file, cl.decode_client_out, cl.decode_server_out, std::cout, std::cerr);
     case CommandLine::Action::run:
         break;
     }

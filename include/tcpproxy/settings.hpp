@@ -16,8 +16,8 @@ struct SettingsResult {
 };
 
 // -b mode (or inetd with a SERVER operand): builds a one-port, one-service
-// Config from the command line alone. `local_port` is used when -b is absent
-// (inetd) and the bind port is not known.
+// Config from the command line alone. Without -b (inetd) the port is 0,
+// meaning "the local port of the connection on stdin", and the interface `*`.
 SettingsResult config_from_command_line(const CommandLine& cl);
 
 // Config mode: overrides every service (and the globals) of `file_config`

@@ -1,0 +1,300 @@
+// Status files: the line format, its parser, atomic writes, stale cleanup.
+#include "tcpproxy/status_file.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <memory>
+#include <system_error>
+#include <utility>
+
+namespace tcpproxy {
+namespace {
+
+constexpr mode_t status_mode = 0644;
+
+[[noreturn]] void throw_errno(const std::string& call, const std::string& path)
+{
+    throw std::system_error(errno, std::generic_category(), call + "(" + path + ")");
+}
+
+std::string errno_text(const std::string& call, const std::string& path, int err)
+{
+    return call + "(" + path + "): " + std::strerror(err);
+}
+
+// Owns the temporary file's descriptor until it is written and closed.
+class ScopedFd {
+public:
+    explicit ScopedFd(int fd) : fd_(fd) {}
+    ~ScopedFd() { if (fd_ >= 0) ::close(fd_); }
+    ScopedFd(const ScopedFd&) = delete;
+    ScopedFd& operator=(const ScopedFd&) = delete;
+    int get() const { return fd_; }
+    int release() { return std::exchange(fd_, -1); }
+private:
+    int fd_;
+};
+
+bool clean_field(std::string_view s)
+{
+    if (s.empty())
+        return false;
+    for (unsigned char c : s)
+        if (c <= ' ' || c == 0x7f)
+            return false;
+    return true;
+}
+
+// The logname as it appears in both the line and the file name: one clean
+// field that is also one path component.
+std::string safe_logname(std::string_view s)
+{
+    std::string out(s.empty() ? std::string_view("-") : s);
+    for (char& c : out)
+        if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f || c == '/')
+            c = '_';
+    return out;
+}
+
+template <class T>
+std::optional<T> parse_number(std::string_view s)
+{
+    T value{};
+    if (s.empty() || s.front() == '-' || s.front() == '+')
+        return std::nullopt;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+    if (ec != std::errc() || end != s.data() + s.size())
+        return std::nullopt;
+    return value;
+}
+
+// 1.2.3.4:25 or [::1]:25, as Endpoint::str() writes them.
+std::optional<Endpoint> parse_endpoint(std::string_view s)
+{
+    const auto colon = s.rfind(':');
+    if (colon == std::string_view::npos)
+        return std::nullopt;
+    auto host = s.substr(0, colon);
+    const auto port = parse_number<std::uint16_t>(s.substr(colon + 1));
+    if (!port || *port == 0)
+        return std::nullopt;
+    std::optional<IpAddress> ip;
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+        ip = IpAddress::parse_v6(host.substr(1, host.size() - 2));
+    else
+        ip = IpAddress::parse_v4(host);
+    if (!ip)
+        return std::nullopt;
+    return Endpoint{*ip, *port};
+}
+
+std::optional<Endpoint> parse_optional_endpoint(std::string_view s, bool& ok)
+{
+    if (s == "-")
+        return std::nullopt;
+    auto e = parse_endpoint(s);
+    ok = ok && e.has_value();
+    return e;
+}
+
+bool process_gone(pid_t pid)
+{
+    return pid > 0 && ::kill(pid, 0) == -1 && errno == ESRCH;
+}
+
+} // namespace
+
+std::string format_status_line(const StatusLine& l)
+{
+    const std::string client_ip = l.client.str();
+    std::string out = "tcpproxy ";
+    out += safe_logname(l.logname);
+    out += ' ' + std::to_string(l.pid);
+    out += ' ' + std::to_string(l.started);
+    out += ' ' + l.interface.str();
+    out += ' ' + client_ip;
+    out += ' ' + (clean_field(l.client_name) ? l.client_name : client_ip);
+    out += ' ' + (l.server ? l.server->str() : std::string("-"));
+    out += ' ' + (l.origdst ? l.origdst->str() : std::string("-"));
+    out += '\n';
+    return out;
+}
+
+StatusLineParse parse_status_line(std::string_view text)
+{
+    if (!text.empty() && text.back() == '\n')
+        text.remove_suffix(1);
+    std::vector<std::string_view> f;
+    std::size_t pos = 0;
+    while (pos <= text.size()) {
+        const auto sp = text.find(' ', pos);
+        const auto end = sp == std::string_view::npos ? text.size() : sp;
+        f.push_back(text.substr(pos, end - pos));
+        pos = end + 1;
+    }
+    if (f.size() != 9)
+        return {std::nullopt, "expected 9 space-separated fields, found " + std::to_string(f.size())};
+    for (std::size_t i = 0; i < f.size(); ++i)
+        if (!clean_field(f[i]))
+            return {std::nullopt, "field " + std::to_string(i + 1) + " is empty or holds a control character"};
+    if (f[0] != "tcpproxy")
+        return {std::nullopt, "field 1 is not 'tcpproxy'"};
+
+    StatusLine l;
+    l.logname = std::string(f[1]);
+    const auto pid = parse_number<pid_t>(f[2]);
+    if (!pid || *pid <= 0)
+        return {std::nullopt, "field 3 (pid) is not a process id"};
+    l.pid = *pid;
+    const auto started = parse_number<std::int64_t>(f[3]);
+    if (!started)
+        return {std::nullopt, "field 4 (started) is not a number of seconds"};
+    l.started = *started;
+    const auto iface = parse_endpoint(f[4]);
+    if (!iface)
+        return {std::nullopt, "field 5 (interface) is not IP:PORT"};
+    l.interface = *iface;
+    const auto client = IpAddress::parse(f[5]);
+    if (!client)
+        return {std::nullopt, "field 6 (client) is not an IP address"};
+    l.client = *client;
+    l.client_name = std::string(f[6]);
+    bool ok = true;
+    l.server = parse_optional_endpoint(f[7], ok);
+    if (!ok)
+        return {std::nullopt, "field 8 (server) is neither IP:PORT nor '-'"};
+    l.origdst = parse_optional_endpoint(f[8], ok);
+    if (!ok)
+        return {std::nullopt, "field 9 (original destination) is neither IP:PORT nor '-'"};
+    return {std::move(l), {}};
+}
+
+std::optional<StatusFileName> parse_status_file_name(std::string_view name)
+{
+    if (name.empty() || name.front() == '.')
+        return std::nullopt;
+    const auto last = name.rfind('.');
+    if (last == std::string_view::npos || last == 0)
+        return std::nullopt;
+    const auto middle = name.rfind('.', last - 1);
+    if (middle == std::string_view::npos || middle == 0)
+        return std::nullopt;
+    const auto pid = parse_number<pid_t>(name.substr(middle + 1, last - middle - 1));
+    const auto session = name.substr(last + 1);
+    if (!pid || *pid <= 0 || session.empty())
+        return std::nullopt;
+    return StatusFileName{std::string(name.substr(0, middle)), *pid, std::string(session)};
+}
+
+std::string status_file_name(const std::string& logname, pid_t pid, std::uint64_t session_id)
+{
+    return safe_logname(logname) + '.' + std::to_string(pid) + '.' + std::to_string(session_id);
+}
+
+StatusFile::StatusFile(std::string dir, std::uint64_t session_id, StatusLine line)
+    : dir_(std::move(dir)), line_(std::move(line))
+{
+    const std::string name = status_file_name(line_.logname, line_.pid, session_id);
+    path_ = dir_ + '/' + name;
+    temp_path_ = dir_ + "/." + name + ".tmp";
+    std::lock_guard lock(mutex_);
+    write_locked();
+}
+
+StatusFile::~StatusFile()
+{
+    remove();
+}
+
+void StatusFile::update_server(const Endpoint& server)
+{
+    std::lock_guard lock(mutex_);
+    line_.server = server;
+    if (present_)
+        write_locked();
+}
+
+void StatusFile::write_locked()
+{
+    const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+    int raw = ::open(temp_path_.c_str(), flags, status_mode);
+    if (raw < 0 && errno == EEXIST) {
+        // A temporary file left by a crash, or something planted there:
+        // unlink removes the entry itself (never a symlink's target); retry once.
+        if (::unlink(temp_path_.c_str()) != 0 && errno != ENOENT)
+            throw_errno("unlink", temp_path_);
+        raw = ::open(temp_path_.c_str(), flags, status_mode);
+    }
+    if (raw < 0)
+        throw_errno("open", temp_path_);
+    ScopedFd fd(raw);
+    try {
+        if (::fchmod(fd.get(), status_mode) != 0)
+            throw_errno("fchmod", temp_path_);
+        const std::string text = format_status_line(line_);
+        // One short write: the line is far below PIPE_BUF-like limits for files.
+        const ssize_t n = ::write(fd.get(), text.data(), text.size());
+        if (n < 0)
+            throw_errno("write", temp_path_);
+        if (static_cast<std::size_t>(n) != text.size()) {
+            errno = ENOSPC;
+            throw_errno("write", temp_path_);
+        }
+        if (::close(fd.release()) != 0)
+            throw_errno("close", temp_path_);
+        if (::rename(temp_path_.c_str(), path_.c_str()) != 0)
+            throw_errno("rename", path_);
+    } catch (...) {
+        ::unlink(temp_path_.c_str());
+        throw;
+    }
+    present_ = true;
+}
+
+std::string StatusFile::remove() noexcept
+{
+    std::lock_guard lock(mutex_);
+    if (!present_)
+        return {};
+    present_ = false;
+    if (::unlink(path_.c_str()) != 0 && errno != ENOENT)
+        return errno_text("unlink", path_, errno);
+    return {};
+}
+
+StaleCleanup remove_stale_status_files(const std::string& dir, const std::optional<std::string>& logname)
+{
+    StaleCleanup result;
+    std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
+    if (!d) {
+        result.errors.push_back(errno_text("opendir", dir, errno));
+        return result;
+    }
+    while (const dirent* e = ::readdir(d.get())) {
+        std::string_view name = e->d_name;
+        std::string_view candidate = name;
+        // Temporary files are ".NAME.tmp"; they go with their status file's PID.
+        if (name.size() > 5 && name.front() == '.' && name.ends_with(".tmp"))
+            candidate = name.substr(1, name.size() - 5);
+        const auto parsed = parse_status_file_name(candidate);
+        if (!parsed || (logname && parsed->logname != safe_logname(*logname)))
+            continue;
+        if (!process_gone(parsed->pid))
+            continue;
+        const std::string path = dir + '/' + std::string(name);
+        if (::unlink(path.c_str()) == 0)
+            result.removed.emplace_back(name);
+        else if (errno != ENOENT)
+            result.errors.push_back(errno_text("unlink", path, errno));
+    }
+    return result;
+}
+
+} // namespace tcpproxy

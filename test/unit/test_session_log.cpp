@@ -1,0 +1,327 @@
+// Session logfiles (§4.7): creation, appends, keep/process/remove, the exit handler.
+#include "tcpproxy/session_log.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+using namespace tcpproxy;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct TempDir {
+    fs::path path;
+    TempDir()
+    {
+        std::string tmpl = (fs::temp_directory_path() / "tcpproxy-session-XXXXXX").string();
+        BOOST_REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
+        path = tmpl;
+    }
+    ~TempDir() { fs::remove_all(path); }
+    std::string str() const { return path.string(); }
+};
+
+std::string slurp(const fs::path& p)
+{
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+std::size_t entries(const fs::path& dir)
+{
+    return static_cast<std::size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
+}
+
+// A handler that records its arguments, environment and stdin in OUT.
+std::vector<std::string> recording_handler(const fs::path& out)
+{
+    const std::string script = "printf '%s\\n' \"$@\" > '" + out.string() + ".args'; env > '" + out.string()
+                               + ".env'; cat > '" + out.string() + ".stdin'";
+    return {"/bin/sh", "-c", script, "handler", "--flag", "two words"};
+}
+
+SessionHandling handling(SessionMode mode, const std::string& dir, StatusSet codes,
+                         std::vector<std::string> handler = {})
+{
+    SessionHandling h;
+    h.mode = mode;
+    h.dir = dir;
+    h.exit_codes = codes;
+    h.exit_handler = std::move(handler);
+    return h;
+}
+
+bool no_children_left()
+{
+    int st = 0;
+    return ::waitpid(-1, &st, WNOHANG) == -1 && errno == ECHILD;
+}
+
+HandlerRun run_script(const std::string& script, const HandlerLimits& limits = {},
+                      const std::optional<Identity>& id = std::nullopt)
+{
+    return run_exit_handler({"/bin/sh", "-c", script}, 0, {"PATH=/usr/bin:/bin"}, id, limits);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(session_log)
+
+BOOST_AUTO_TEST_CASE(created_private_and_appended)
+{
+    TempDir dir;
+    const mode_t old = ::umask(0); // the file must be 0600 however permissive the umask
+    SessionLog log(dir.str(), "tcpproxy", 4242, 9);
+    ::umask(old);
+    BOOST_TEST(log.path() == dir.str() + "/tcpproxy.4242.9.log");
+    struct stat st {};
+    BOOST_REQUIRE_EQUAL(::lstat(log.path().c_str(), &st), 0);
+    BOOST_TEST(S_ISREG(st.st_mode));
+    BOOST_TEST((st.st_mode & 07777) == 0600u);
+    log.append("session=9 client=127.0.0.2 accepted");
+    log.append("two\nlines\n");
+    BOOST_TEST(slurp(log.path()) == "session=9 client=127.0.0.2 accepted\ntwo lines\n");
+}
+
+BOOST_AUTO_TEST_CASE(planted_file_or_symlink_is_refused_not_followed)
+{
+    TempDir dir;
+    const fs::path target = dir.path / "victim";
+    { std::ofstream(target) << "precious\n"; }
+    fs::create_symlink(target, dir.path / "tcpproxy.1.1.log");
+    try {
+        SessionLog log(dir.str(), "tcpproxy", 1, 1);
+        BOOST_FAIL("no exception");
+    } catch (const std::system_error& e) {
+        BOOST_TEST(std::string(e.what()).find("open(" + dir.str() + "/tcpproxy.1.1.log): File exists")
+                   != std::string::npos, e.what());
+    }
+    BOOST_TEST(slurp(target) == "precious\n");
+    BOOST_TEST(fs::is_symlink(dir.path / "tcpproxy.1.1.log"));
+}
+
+BOOST_AUTO_TEST_CASE(appends_from_two_threads_stay_whole_lines)
+{
+    TempDir dir;
+    SessionLog log(dir.str(), "tcpproxy", 1, 2);
+    auto writer = [&](char c) {
+        for (int i = 0; i < 500; ++i)
+            log.append(std::string(300, c));
+    };
+    std::thread a(writer, 'a'), b(writer, 'b');
+    a.join();
+    b.join();
+    std::istringstream in(slurp(log.path()));
+    int lines = 0;
+    for (std::string l; std::getline(in, l); ++lines)
+        BOOST_TEST((l == std::string(300, 'a') || l == std::string(300, 'b')));
+    BOOST_TEST(lines == 1000);
+}
+
+BOOST_AUTO_TEST_CASE(destructor_without_finish_removes_the_file)
+{
+    TempDir dir;
+    std::string path;
+    {
+        SessionLog log(dir.str(), "tcpproxy", 1, 3);
+        path = log.path();
+        BOOST_TEST(fs::exists(path));
+    }
+    BOOST_TEST(!fs::exists(path));
+}
+
+BOOST_AUTO_TEST_CASE(mode_and_exit_code_decide_the_files_fate)
+{
+    struct Case {
+        SessionMode mode;
+        bool matching;
+        SessionLogOutcome::Action action;
+        bool file_left;
+        bool handler_ran;
+    };
+    using A = SessionLogOutcome::Action;
+    const Case cases[] = {
+        {SessionMode::none, true, A::removed, false, false},
+        {SessionMode::none, false, A::removed, false, false},
+        {SessionMode::keep, true, A::kept, true, false},
+        {SessionMode::keep, false, A::removed, false, false},
+        {SessionMode::process, true, A::processed, false, true},
+        {SessionMode::process, false, A::removed, false, false},
+    };
+    for (const auto& c : cases) {
+        TempDir sessions, out;
+        const fs::path rec = out.path / "run";
+        const auto h = handling(c.mode, sessions.str(), status_bit(Status::access) | status_bit(Status::timeout),
+                                recording_handler(rec));
+        SessionLog log(sessions.str(), "tcpproxy", 77, 5);
+        log.append("denied client 127.0.0.2");
+        const Status status = c.matching ? Status::access : Status::ok;
+        const auto outcome = log.finish(status, h, {"PROXY_STATUS=ACCESS", "PROXY_STATUSCODE=2", "X=a b"});
+        const std::string what = "mode " + std::to_string(int(c.mode)) + (c.matching ? " matching" : " other");
+        BOOST_TEST((outcome.action == c.action), what);
+        BOOST_TEST(outcome.errors.empty(), what);
+        BOOST_TEST(fs::exists(log.path()) == c.file_left, what);
+        BOOST_TEST(outcome.handler.has_value() == c.handler_ran, what);
+        BOOST_TEST(fs::exists(rec.string() + ".stdin") == c.handler_ran, what);
+        if (c.file_left)
+            BOOST_TEST(slurp(log.path()) == "denied client 127.0.0.2\n");
+        if (c.handler_ran) {
+            BOOST_TEST(outcome.handler->started);
+            BOOST_TEST(outcome.handler->exit_code.value_or(-1) == 0);
+            BOOST_TEST(slurp(rec.string() + ".stdin") == "denied client 127.0.0.2\n");
+            BOOST_TEST(slurp(rec.string() + ".args") == "--flag\ntwo words\n");
+            const std::string env = slurp(rec.string() + ".env");
+            BOOST_TEST(env.find("PROXY_STATUS=ACCESS\n") != std::string::npos, env);
+            BOOST_TEST(env.find("PROXY_STATUSCODE=2\n") != std::string::npos, env);
+            BOOST_TEST(env.find("X=a b\n") != std::string::npos, env);
+            BOOST_TEST(env.find("HOME=") == std::string::npos, env); // only what the caller gave
+        }
+    }
+    BOOST_TEST(no_children_left());
+}
+
+BOOST_AUTO_TEST_CASE(inactive_handling_removes_even_a_listed_status)
+{
+    TempDir dir;
+    SessionLog log(dir.str(), "tcpproxy", 1, 4);
+    auto h = handling(SessionMode::keep, "", all_statuses); // no dir: inactive
+    BOOST_TEST((log.finish(Status::ok, h, {}).action == SessionLogOutcome::Action::removed));
+    BOOST_TEST(entries(dir.path) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(handler_that_cannot_start_leaves_the_file)
+{
+    TempDir dir;
+    SessionLog log(dir.str(), "tcpproxy", 1, 6);
+    const auto h = handling(SessionMode::process, dir.str(), all_statuses, {"/nonexistent/handler", "x"});
+    const auto outcome = log.finish(Status::client, h, {});
+    BOOST_TEST((outcome.action == SessionLogOutcome::Action::kept));
+    BOOST_REQUIRE(outcome.handler);
+    BOOST_TEST(!outcome.handler->started);
+    BOOST_TEST(outcome.handler->error == "execve(/nonexistent/handler): No such file or directory");
+    BOOST_TEST(fs::exists(log.path()));
+    BOOST_TEST(no_children_left());
+}
+
+BOOST_AUTO_TEST_CASE(finish_runs_once)
+{
+    TempDir dir;
+    SessionLog log(dir.str(), "tcpproxy", 1, 8);
+    const auto h = handling(SessionMode::keep, dir.str(), all_statuses);
+    BOOST_TEST((log.finish(Status::ok, h, {}).action == SessionLogOutcome::Action::kept));
+    const auto again = log.finish(Status::ok, h, {});
+    BOOST_TEST(again.errors.size() == 1u);
+    BOOST_TEST(fs::exists(log.path()));
+    log.append("too late"); // the kept file is evidence: nothing more goes in
+    BOOST_TEST(slurp(log.path()).empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(exit_handler)
+
+BOOST_AUTO_TEST_CASE(exit_status_and_stderr_are_returned)
+{
+    const auto run = run_script("echo first >&2; printf 'ctl\\001x\\nno newline' >&2; echo to-stdout; exit 3");
+    BOOST_TEST(run.started);
+    BOOST_TEST(run.exit_code.value_or(-1) == 3);
+    BOOST_TEST(!run.signal);
+    BOOST_TEST(!run.timed_out);
+    BOOST_TEST(run.stderr_lines == (std::vector<std::string>{"first", "ctl?x", "no newline"}),
+               boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(stderr_is_bounded)
+{
+    HandlerLimits limits;
+    limits.max_lines = 3;
+    limits.max_line_bytes = 10;
+    const auto run = run_script("i=0; while [ $i -lt 50 ]; do echo 0123456789abcdef >&2; i=$((i+1)); done", limits);
+    BOOST_TEST(run.exit_code.value_or(-1) == 0);
+    BOOST_TEST(run.stderr_lines
+                   == (std::vector<std::string>{"0123456789", "0123456789", "0123456789", "(47 more lines not shown)"}),
+               boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(a_hanging_handler_and_its_children_are_killed_at_the_limit)
+{
+    HandlerLimits limits;
+    limits.time = 300ms;
+    const auto t0 = std::chrono::steady_clock::now();
+    // The grandchild keeps stderr open; it must not hold us either.
+    const auto run = run_script("echo started >&2; sleep 30 & sleep 30", limits);
+    const auto took = std::chrono::steady_clock::now() - t0;
+    BOOST_TEST(run.started);
+    BOOST_TEST(run.timed_out);
+    BOOST_TEST(run.signal.value_or(0) == SIGKILL);
+    BOOST_TEST((took < 5s));
+    BOOST_TEST(run.stderr_lines == std::vector<std::string>{"started"}, boost::test_tools::per_element());
+    BOOST_TEST(no_children_left());
+}
+
+BOOST_AUTO_TEST_CASE(a_grandchild_holding_stderr_does_not_delay_a_finished_handler)
+{
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto run = run_script("sleep 30 2>&2 & echo done >&2; exit 0");
+    BOOST_TEST(run.exit_code.value_or(-1) == 0);
+    BOOST_TEST(!run.timed_out);
+    BOOST_TEST((std::chrono::steady_clock::now() - t0 < 10s));
+    BOOST_TEST(run.stderr_lines == std::vector<std::string>{"done"}, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(killed_by_a_signal)
+{
+    const auto run = run_script("kill -TERM $$");
+    BOOST_TEST(run.started);
+    BOOST_TEST(!run.exit_code);
+    BOOST_TEST(run.signal.value_or(0) == SIGTERM);
+}
+
+BOOST_AUTO_TEST_CASE(runs_as_the_given_identity_when_root)
+{
+    if (::geteuid() != 0) {
+        BOOST_TEST_MESSAGE("not root: identity switching not testable");
+        const auto run = run_script("id -u >&2", {}, Identity{65534, 65534, "nobody"});
+        BOOST_TEST(run.stderr_lines == std::vector<std::string>{std::to_string(::geteuid())},
+                   boost::test_tools::per_element());
+        return;
+    }
+    const auto run = run_script("id -u >&2; id -g >&2; id -G >&2", {}, Identity{65534, 65533, "nobody"});
+    BOOST_TEST(run.exit_code.value_or(-1) == 0);
+    BOOST_TEST(run.stderr_lines == (std::vector<std::string>{"65534", "65533", "65533"}),
+               boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(no_descriptor_leaks_into_the_handler)
+{
+    // A descriptor someone opened without O_CLOEXEC, at a number ls would not reuse.
+    BOOST_REQUIRE_EQUAL(::dup2(2, 100), 100);
+    const auto run = run_script("ls /proc/self/fd >&2");
+    ::close(100);
+    // 0, 1, 2 and the descriptor ls itself opens for /proc/self/fd.
+    BOOST_TEST(run.stderr_lines.size() == 4u);
+    for (const auto& l : run.stderr_lines)
+        BOOST_TEST(l != "100");
+}
+
+BOOST_AUTO_TEST_CASE(empty_argv_is_an_error)
+{
+    const auto run = run_exit_handler({}, 0, {}, std::nullopt);
+    BOOST_TEST(!run.started);
+    BOOST_TEST(!run.error.empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
