@@ -1,0 +1,69 @@
+#pragma once
+// Turns X3 failures into positioned diagnostics and keeps the position cache
+// that annotate_on_success fills for the AST nodes.
+//
+// X3's stock x3::error_handler prints file, line and caret but no column and
+// writes to a stream; ours records a tcpproxy::Diagnostic (file:line:column,
+// message, source line) and lets the parse go on with the next line.
+#include "grammar/source.hpp"
+#include "tcpproxy/diagnostic.hpp"
+
+#include <boost/spirit/home/x3.hpp>
+#include <boost/spirit/home/x3/support/ast/position_tagged.hpp>
+#include <boost/spirit/home/x3/support/utility/error_reporting.hpp>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tcpproxy::grammar {
+
+namespace x3 = boost::spirit::x3;
+
+using iterator_type = std::string_view::const_iterator;
+
+// Rule names used at the two expectation points of the grammar; the handler
+// words its message by which of them failed.
+inline constexpr const char* closing_quote_name = "closing quote";
+inline constexpr const char* line_end_name = "end of line";
+
+class ErrorHandler {
+public:
+    ErrorHandler(const Source& source, std::string file, std::vector<Diagnostic>& out);
+
+    // Called by x3::annotate_on_success for every tagged node.
+    template <typename Node>
+    void tag(Node& node, iterator_type first, iterator_type last) {
+        positions_.annotate(node, first, last);
+    }
+
+    // A failed expectation `which` at `where`, in the line starting at line_start.
+    void syntax_error(iterator_type line_start, iterator_type where, const std::string& which);
+
+    std::size_t offset_of(iterator_type it) const {
+        return static_cast<std::size_t>(it - source_.text().begin());
+    }
+    const x3::position_cache<std::vector<iterator_type>>& positions() const { return positions_; }
+
+private:
+    void report(iterator_type where, std::string message);
+
+    const Source& source_;
+    std::string file_;
+    std::vector<Diagnostic>& out_;
+    x3::position_cache<std::vector<iterator_type>> positions_;
+};
+
+// Mixed into the ID of the `line` rule: a line that fails is reported and
+// the rule fails, so the driver can skip to the next line and go on.
+struct report_syntax_error {
+    template <typename Iterator, typename Exception, typename Context>
+    x3::error_handler_result on_error(Iterator& first, const Iterator&, const Exception& x,
+                                      const Context& context) const {
+        auto& handler = x3::get<x3::error_handler_tag>(context).get();
+        handler.syntax_error(first, x.where(), x.which());
+        return x3::error_handler_result::fail;
+    }
+};
+
+} // namespace tcpproxy::grammar

@@ -1,0 +1,44 @@
+#include "grammar/source.hpp"
+
+#include <algorithm>
+
+namespace tcpproxy::grammar {
+
+Source::Source(std::string_view text) : text_(text) {
+    line_starts_.push_back(0);
+    for (std::size_t i = 0; i < text.size(); ++i)
+        if (text[i] == '\n')
+            line_starts_.push_back(i + 1);
+}
+
+Location Source::locate(std::size_t offset) const {
+    offset = std::min(offset, text_.size());
+    // The last line start not after offset.
+    auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), offset);
+    auto index = static_cast<std::size_t>(it - line_starts_.begin()) - 1;
+    return {static_cast<int>(index) + 1, static_cast<int>(offset - line_starts_[index]) + 1};
+}
+
+std::string_view Source::line_text(int line) const {
+    if (line < 1 || static_cast<std::size_t>(line) > line_starts_.size())
+        return {};
+    auto start = line_starts_[static_cast<std::size_t>(line) - 1];
+    auto end = text_.find('\n', start);
+    if (end == std::string_view::npos)
+        end = text_.size();
+    if (end > start && text_[end - 1] == '\r')
+        --end;
+    return text_.substr(start, end - start);
+}
+
+std::string Source::excerpt(int line) const {
+    std::string shown(line_text(line));
+    for (auto& c : shown) {
+        auto u = static_cast<unsigned char>(c);
+        if ((u < 0x20 && c != '\t') || u == 0x7f)
+            c = '?';
+    }
+    return shown;
+}
+
+} // namespace tcpproxy::grammar

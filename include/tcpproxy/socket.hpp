@@ -1,0 +1,34 @@
+#pragma once
+// Socket helpers over the raw system calls: every failure is a
+// std::system_error naming the call. All descriptors are created CLOEXEC.
+#include "tcpproxy/address.hpp"
+#include "tcpproxy/fd.hpp"
+
+#include <string>
+#include <vector>
+
+namespace tcpproxy {
+
+Endpoint local_endpoint(int fd);
+Endpoint peer_endpoint(int fd);
+
+void set_nonblocking(int fd);
+// Arms an abortive close: the next close() sends RST instead of FIN.
+void set_linger_zero(int fd) noexcept;
+
+// A listening TCP socket on `where` (blocking, CLOEXEC, SO_REUSEADDR).
+// `v6only` matters for IPv6 sockets only: false makes `::` dual-stack.
+Fd listen_on(const Endpoint& where, bool v6only, int backlog);
+
+// A non-blocking TCP socket of the family of `ip`, not yet connected.
+Fd tcp_socket_for(const IpAddress& ip);
+
+// The addresses a network interface has right now (empty when it has none or
+// does not exist). Asked of the kernel on every call: a NIC such as ppp0 may
+// change its address while we run.
+std::vector<IpAddress> interface_addresses(const std::string& nic);
+
+// The name of an address by reverse lookup, or its text when there is none.
+std::string host_name_of(const IpAddress& ip);
+
+} // namespace tcpproxy

@@ -1,0 +1,31 @@
+// `tcpproxy --check-config` (check_config.hpp): like `nginx -t` / `relayd -n`,
+// every diagnostic and then one line saying the file is fine.
+#include "tcpproxy/check_config.hpp"
+
+#include "tcpproxy/config_load.hpp"
+
+namespace tcpproxy {
+
+namespace {
+
+std::string count(std::size_t n, const std::string& noun) {
+    return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
+}
+
+} // namespace
+
+int check_config(const std::string& file, std::ostream& out, std::ostream& err, bool colour) {
+    const LoadResult loaded = load_config_file(file);
+    print_diagnostics(err, loaded.diagnostics, colour);
+    err.flush();
+    if (!loaded.config)
+        return 1;
+    std::size_t sections = 0;
+    for (const auto& port : loaded.config->ports)
+        sections += port.services.size();
+    out << file << ": configuration OK: " << count(loaded.config->ports.size(), "port") << ", "
+        << count(sections, "section") << " (" << count(loaded.diagnostics.warning_count(), "warning") << ")\n";
+    return 0;
+}
+
+} // namespace tcpproxy

@@ -1,0 +1,32 @@
+#include "config/reporter.hpp"
+
+namespace tcpproxy::config {
+
+void Reporter::add(Diagnostic::Severity severity, std::size_t offset, std::string message) {
+    const auto at = source_.locate(offset);
+    Diagnostic d;
+    d.severity = severity;
+    d.file = file_;
+    d.line = at.line;
+    d.column = at.column;
+    d.message = std::move(message);
+    d.source_line = source_.excerpt(at.line);
+    out_.add(std::move(d));
+}
+
+void Reporter::error(std::size_t offset, std::string message) {
+    add(Diagnostic::Severity::error, offset, std::move(message));
+}
+
+void Reporter::warning(std::size_t offset, std::string message) {
+    add(Diagnostic::Severity::warning, offset, std::move(message));
+}
+
+void Reporter::file_error(std::string message) {
+    Diagnostic d;
+    d.file = file_;
+    d.message = std::move(message);
+    out_.add(std::move(d));
+}
+
+} // namespace tcpproxy::config

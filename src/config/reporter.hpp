@@ -1,0 +1,49 @@
+#pragma once
+// Validation's way to speak: every problem becomes a Diagnostic pointing at a
+// byte of the config text, worded and positioned exactly like a syntax error.
+#include "grammar/ast.hpp"
+#include "grammar/parse.hpp"
+#include "grammar/source.hpp"
+#include "tcpproxy/diagnostic.hpp"
+
+#include <cstddef>
+#include <string>
+
+namespace tcpproxy::config {
+
+class Reporter {
+public:
+    Reporter(const grammar::Source& source, const grammar::ParsedFile& parsed, std::string file,
+             Diagnostics& out)
+        : source_(source), parsed_(parsed), file_(std::move(file)), out_(out) {}
+
+    void error(std::size_t offset, std::string message);
+    void warning(std::size_t offset, std::string message);
+    void error(const ast::x3::position_tagged& node, std::string message) {
+        error(begin_of(node), std::move(message));
+    }
+    void warning(const ast::x3::position_tagged& node, std::string message) {
+        warning(begin_of(node), std::move(message));
+    }
+    // A problem of the file as a whole (no line to show).
+    void file_error(std::string message);
+
+    std::size_t begin_of(const ast::x3::position_tagged& node) const { return parsed_.begin_of(node); }
+    // Where an argument's text starts: after its opening quote, if any.
+    std::size_t text_of(const ast::Argument& argument) const {
+        return begin_of(argument) + (argument.quoted ? 1 : 0);
+    }
+    int line_of(const ast::x3::position_tagged& node) const {
+        return source_.locate(begin_of(node)).line;
+    }
+
+private:
+    void add(Diagnostic::Severity severity, std::size_t offset, std::string message);
+
+    const grammar::Source& source_;
+    const grammar::ParsedFile& parsed_;
+    std::string file_;
+    Diagnostics& out_;
+};
+
+} // namespace tcpproxy::config

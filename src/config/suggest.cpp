@@ -1,0 +1,38 @@
+#include "config/suggest.hpp"
+
+#include <algorithm>
+#include <numeric>
+#include <vector>
+
+namespace tcpproxy::config {
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    // One row of the dynamic-programming table at a time.
+    std::vector<std::size_t> row(b.size() + 1);
+    std::iota(row.begin(), row.end(), std::size_t{0});
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diagonal = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t above = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            diagonal = above;
+        }
+    }
+    return row[b.size()];
+}
+
+std::string nearest(std::string_view word, std::span<const std::string_view> candidates) {
+    std::string best;
+    std::size_t best_distance = 0;
+    for (auto candidate : candidates) {
+        const auto d = edit_distance(word, candidate);
+        if (best.empty() || d < best_distance) {
+            best = candidate;
+            best_distance = d;
+        }
+    }
+    return best;
+}
+
+} // namespace tcpproxy::config

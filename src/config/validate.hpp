@@ -1,0 +1,20 @@
+#pragma once
+// The syntax tree -> the resolved Config, reporting every problem of
+// reference §3.4 on the way. The result is only meaningful when no error was
+// reported; parse_config (load.cpp) drops it otherwise.
+#include "config/reporter.hpp"
+#include "grammar/ast.hpp"
+#include "tcpproxy/config.hpp"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tcpproxy::config {
+
+// `broken_lines`: the lines the grammar rejected (ascending), so that their
+// absence is not reported as a second problem.
+std::shared_ptr<Config> validate(const ast::Directives& directives, const std::vector<int>& broken_lines,
+                                 Reporter& report, const std::string& file);
+
+} // namespace tcpproxy::config

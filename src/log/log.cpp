@@ -1,0 +1,128 @@
+// Boost.Log set-up: a syslog sink (facility daemon) and, with -d, a stderr sink.
+#include "tcpproxy/log.hpp"
+
+// Debian builds Boost.Log with the native syslog API; the headers need telling.
+#ifndef BOOST_LOG_USE_NATIVE_SYSLOG
+#define BOOST_LOG_USE_NATIVE_SYSLOG
+#endif
+#include <boost/core/null_deleter.hpp>
+#include <boost/log/attributes/constant.hpp>
+#include <boost/log/attributes/value_extraction.hpp>
+#include <boost/log/core.hpp>
+#include <boost/log/expressions.hpp>
+#include <boost/log/sinks/sync_frontend.hpp>
+#include <boost/log/sinks/syslog_backend.hpp>
+#include <boost/log/sinks/text_ostream_backend.hpp>
+#include <boost/log/sources/record_ostream.hpp>
+#include <boost/log/sources/severity_logger.hpp>
+
+#include <unistd.h>
+
+#include <cstring>
+#include <iostream>
+#include <mutex>
+
+namespace tcpproxy::log {
+
+namespace bl = boost::log;
+namespace sinks = boost::log::sinks;
+
+BOOST_LOG_ATTRIBUTE_KEYWORD(severity_kw, "Severity", Severity)
+BOOST_LOG_ATTRIBUTE_KEYWORD(session_kw, "Session", std::uint64_t)
+
+namespace {
+
+constexpr const char* severity_text(Severity s)
+{
+    switch (s) {
+    case Severity::debug: return "debug";
+    case Severity::info: return "info";
+    case Severity::notice: return "notice";
+    case Severity::warning: return "warning";
+    case Severity::error: return "error";
+    }
+    return "info";
+}
+
+sinks::syslog::level syslog_level(Severity s)
+{
+    switch (s) {
+    case Severity::debug: return sinks::syslog::debug;
+    case Severity::info: return sinks::syslog::info;
+    case Severity::notice: return sinks::syslog::notice;
+    case Severity::warning: return sinks::syslog::warning;
+    case Severity::error: return sinks::syslog::error;
+    }
+    return sinks::syslog::info;
+}
+
+std::mutex init_mutex;
+std::string ident_storage; // openlog() keeps the pointer: it must outlive the sink
+
+} // namespace
+
+void init(const Options& options)
+{
+    std::lock_guard lock(init_mutex);
+    auto core = bl::core::get();
+    core->remove_all_sinks();
+    const bool debug = options.debug;
+    auto filter = [debug](const bl::attribute_value_set& attrs) {
+        auto s = attrs[severity_kw];
+        return debug || !s || *s != Severity::debug;
+    };
+
+    if (options.to_syslog) {
+        ident_storage = options.ident;
+        auto backend = boost::make_shared<sinks::syslog_backend>(
+            bl::keywords::facility = sinks::syslog::daemon, bl::keywords::use_impl = sinks::syslog::native,
+            bl::keywords::ident = ident_storage);
+        backend->set_severity_mapper([](const bl::record_view& rec) {
+            auto s = rec[severity_kw];
+            return syslog_level(s ? *s : Severity::info);
+        });
+        auto sink = boost::make_shared<sinks::synchronous_sink<sinks::syslog_backend>>(backend);
+        sink->set_formatter(bl::expressions::stream << bl::expressions::smessage);
+        sink->set_filter(filter);
+        core->add_sink(sink);
+    }
+    if (options.to_stderr) {
+        auto backend = boost::make_shared<sinks::text_ostream_backend>();
+        backend->add_stream(boost::shared_ptr<std::ostream>(&std::clog, boost::null_deleter()));
+        backend->auto_flush(true);
+        auto sink = boost::make_shared<sinks::synchronous_sink<sinks::text_ostream_backend>>(backend);
+        const std::string prefix = options.ident + "[" + std::to_string(::getpid()) + "]: ";
+        sink->set_formatter([prefix](const bl::record_view& rec, bl::formatting_ostream& out) {
+            auto s = rec[severity_kw];
+            out << prefix << severity_text(s ? *s : Severity::info) << ": " << rec[bl::expressions::smessage];
+        });
+        sink->set_filter(filter);
+        core->add_sink(sink);
+    }
+}
+
+void write(Severity severity, std::string_view message, std::uint64_t session)
+{
+    // The session id is an attribute of the logger (not added to the record
+    // later) so that sink filters, e.g. a per-session logfile, can select on it.
+    bl::sources::severity_logger<Severity> lg;
+    if (session)
+        lg.add_attribute("Session", bl::attributes::constant<std::uint64_t>(session));
+    auto rec = lg.open_record(bl::keywords::severity = severity);
+    if (!rec)
+        return;
+    bl::record_ostream stream(rec);
+    stream << message;
+    stream.flush();
+    lg.push_record(std::move(rec));
+}
+
+std::string syscall_failed(std::string_view call, int err)
+{
+    std::string out(call);
+    out += ": ";
+    out += std::strerror(err);
+    return out;
+}
+
+} // namespace tcpproxy::log

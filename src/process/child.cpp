@@ -1,0 +1,159 @@
+#include "process/child.hpp"
+
+#include "session/wake.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <cstring>
+
+// glibc 2.36's <sys/pidfd.h> lacks the extern "C" guards.
+extern "C" {
+#include <sys/pidfd.h>
+}
+
+namespace tcpproxy {
+
+namespace {
+
+// posix_spawn objects with destructors, so that every exit path frees them.
+struct SpawnAttr {
+    posix_spawnattr_t attr;
+    SpawnAttr() { posix_spawnattr_init(&attr); }
+    ~SpawnAttr() { posix_spawnattr_destroy(&attr); }
+};
+struct FileActions {
+    posix_spawn_file_actions_t fa;
+    FileActions() { posix_spawn_file_actions_init(&fa); }
+    ~FileActions() { posix_spawn_file_actions_destroy(&fa); }
+};
+
+int status_from(const siginfo_t& info)
+{
+    if (info.si_code == CLD_EXITED)
+        return W_EXITCODE(info.si_status, 0);
+    return info.si_status & 0x7f; // killed or dumped: the signal number, as waitpid encodes it
+}
+
+} // namespace
+
+Child& Child::operator=(Child&& o) noexcept
+{
+    if (this != &o) {
+        kill_and_reap();
+        pid_ = o.pid_;
+        pidfd_ = std::move(o.pidfd_);
+        o.pid_ = -1;
+    }
+    return *this;
+}
+
+Child::~Child() { kill_and_reap(); }
+
+Child Child::spawn(const Spec& spec)
+{
+    SpawnAttr attr;
+    sigset_t none, defaults;
+    sigemptyset(&none);
+    sigemptyset(&defaults);
+    // Our own dispositions and mask are not the child's business: SIGPIPE is
+    // ignored here and would otherwise stay ignored across exec.
+    for (int s : {SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGCHLD, wake::signal_number()})
+        sigaddset(&defaults, s);
+    posix_spawnattr_setsigmask(&attr.attr, &none);
+    posix_spawnattr_setsigdefault(&attr.attr, &defaults);
+    posix_spawnattr_setflags(&attr.attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+
+    FileActions fa;
+    const int targets[3] = {spec.stdin_fd, spec.stdout_fd, spec.stderr_fd};
+    for (int i = 0; i < 3; ++i) {
+        if (targets[i] >= 0)
+            posix_spawn_file_actions_adddup2(&fa.fa, targets[i], i);
+        else
+            posix_spawn_file_actions_addopen(&fa.fa, i, "/dev/null", i == 0 ? O_RDONLY : O_WRONLY, 0);
+    }
+
+    std::vector<char*> argv, envp;
+    for (const auto& a : spec.argv)
+        argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    for (const auto& e : spec.env)
+        envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+
+    if (spec.argv.empty())
+        throw sys_error("posix_spawn", EINVAL);
+    pid_t pid = -1;
+    const int err = ::posix_spawnp(&pid, argv[0], &fa.fa, &attr.attr, argv.data(), envp.data());
+    if (err != 0)
+        throw sys_error("posix_spawn", err);
+    Child c;
+    c.pid_ = pid;
+    const int pfd = ::pidfd_open(pid, 0);
+    if (pfd < 0) {
+        const int e = errno;
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+        c.pid_ = -1;
+        throw sys_error("pidfd_open", e);
+    }
+    ::fcntl(pfd, F_SETFD, FD_CLOEXEC);
+    c.pidfd_.reset(pfd);
+    return c;
+}
+
+std::optional<int> Child::try_reap()
+{
+    if (!pidfd_)
+        return std::nullopt;
+    siginfo_t info{};
+    if (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_.get()), &info, WEXITED | WNOHANG) < 0)
+        return std::nullopt;
+    if (info.si_pid == 0)
+        return std::nullopt;
+    pidfd_.reset();
+    pid_ = -1;
+    return status_from(info);
+}
+
+int Child::reap()
+{
+    siginfo_t info{};
+    while (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_.get()), &info, WEXITED) < 0) {
+        if (errno != EINTR) {
+            pidfd_.reset();
+            pid_ = -1;
+            return W_EXITCODE(127, 0);
+        }
+    }
+    pidfd_.reset();
+    pid_ = -1;
+    return status_from(info);
+}
+
+void Child::signal(int sig) noexcept
+{
+    if (pidfd_)
+        ::pidfd_send_signal(pidfd_.get(), sig, nullptr, 0);
+}
+
+void Child::kill_and_reap() noexcept
+{
+    if (!pidfd_)
+        return;
+    signal(SIGKILL);
+    reap();
+}
+
+std::string describe_wait_status(int status)
+{
+    if (WIFEXITED(status))
+        return "exit " + std::to_string(WEXITSTATUS(status));
+    if (WIFSIGNALED(status))
+        return "signal " + std::to_string(WTERMSIG(status)) + " (" + ::strsignal(WTERMSIG(status)) + ")";
+    return "status " + std::to_string(status);
+}
+
+} // namespace tcpproxy

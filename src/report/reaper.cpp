@@ -1,0 +1,91 @@
+#include "tcpproxy/reaper.hpp"
+
+#include "tcpproxy/log.hpp"
+
+#include <exception>
+
+namespace tcpproxy {
+
+Reaper::Reaper(Mode mode) : mode_(mode)
+{
+    if (mode_ == Mode::threaded) {
+        boost::thread::attributes attrs;
+        attrs.set_stack_size(256 * 1024); // exit handlers and formatting, not per session: a little room
+        thread_ = boost::thread(attrs, [this] { run(); });
+    }
+}
+
+Reaper::~Reaper() { stop(); }
+
+void Reaper::add(std::shared_ptr<SessionObserver> observer) { observers_.push_back(std::move(observer)); }
+
+std::uint64_t Reaper::next_session_id() { return ids_.fetch_add(1, std::memory_order_relaxed) + 1; }
+
+void Reaper::started(const SessionRecord& r)
+{
+    for (auto& o : observers_)
+        o->started(r);
+}
+
+void Reaper::connected(const SessionRecord& r)
+{
+    for (auto& o : observers_)
+        o->connected(r);
+}
+
+void Reaper::submit(SessionRecord r)
+{
+    if (mode_ == Mode::inline_) {
+        finish(r);
+        return;
+    }
+    {
+        std::lock_guard lock(mutex_);
+        queue_.push_back(std::move(r));
+    }
+    cv_.notify_one();
+}
+
+void Reaper::finish(const SessionRecord& r)
+{
+    for (auto& o : observers_) {
+        try {
+            o->ended(r);
+        } catch (const std::exception& e) {
+            // One observer failing (a full disk, say) must not keep the others from the session's end.
+            log::error(std::string("session end handling: ") + e.what(), r.id);
+        }
+    }
+}
+
+void Reaper::run()
+{
+    std::unique_lock lock(mutex_);
+    for (;;) {
+        cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty())
+            return; // stopping, and everything handled
+        SessionRecord r = std::move(queue_.front());
+        queue_.pop_front();
+        lock.unlock();
+        finish(r);
+        lock.lock();
+    }
+}
+
+void Reaper::stop()
+{
+    {
+        std::lock_guard lock(mutex_);
+        if (stopping_)
+            return;
+        stopping_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable())
+        thread_.join();
+    for (auto& o : observers_)
+        o->shutdown();
+}
+
+} // namespace tcpproxy

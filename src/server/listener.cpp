@@ -1,0 +1,200 @@
+#include "server/listener.hpp"
+
+#include "tcpproxy/log.hpp"
+#include "tcpproxy/socket.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+
+namespace tcpproxy {
+
+namespace {
+
+constexpr int backlog = 4096;           // the kernel caps it at net.core.somaxconn
+constexpr int backoff_first_ms = 50;
+constexpr int backoff_max_ms = 1000;
+
+// Errors accept() reports for one connection (aborted, or a network error
+// pending on it): skip it and carry on.
+bool transient(int err)
+{
+    switch (err) {
+    case EAGAIN:
+    case ECONNABORTED:
+    case EINTR:
+    case EPROTO:
+    case ENETDOWN:
+    case ENOPROTOOPT:
+    case EHOSTDOWN:
+    case ENONET:
+    case EHOSTUNREACH:
+    case EOPNOTSUPP:
+    case ENETUNREACH:
+    case EPERM: // a firewall rule refused it
+        return true;
+    default:
+        return false;
+    }
+}
+
+bool out_of_resources(int err) { return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM; }
+
+IpAddress any_address(bool v6)
+{
+    return *IpAddress::parse(v6 ? "::" : "0.0.0.0");
+}
+
+std::vector<Fd> bind_sockets(std::uint16_t port, const BindPlan& plan)
+{
+    std::vector<Fd> out;
+    if (!plan.wildcard) {
+        for (const auto& a : plan.addresses)
+            out.push_back(listen_on(Endpoint{a, port}, true, backlog));
+        return out;
+    }
+    // One dual-stack socket where the system allows it ...
+    try {
+        out.push_back(listen_on(Endpoint{any_address(true), port}, false, backlog));
+        return out;
+    } catch (const std::system_error&) {
+    }
+    // ... else IPv4 and, if there is IPv6 at all, a v6-only socket beside it.
+    out.push_back(listen_on(Endpoint{any_address(false), port}, false, backlog));
+    try {
+        out.push_back(listen_on(Endpoint{any_address(true), port}, true, backlog));
+    } catch (const std::system_error& e) {
+        log::warning("port " + std::to_string(port) + ": IPv6 not available (" + e.what() + "); IPv4 only");
+    }
+    return out;
+}
+
+} // namespace
+
+Listener::Listener(std::uint16_t port, BindPlan plan) : port_(port), plan_(std::move(plan))
+{
+    sockets_ = bind_sockets(port_, plan_);
+    wake_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    if (!wake_)
+        throw sys_error("eventfd");
+    spare_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+}
+
+Listener::~Listener() { stop(); }
+
+void Listener::start(SessionPool& pool, ConfigHolder& config, Reaper& reaper)
+{
+    pool_ = &pool;
+    boost::thread::attributes attrs;
+    attrs.set_stack_size(256 * 1024);
+    thread_ = boost::thread(attrs, [this, &pool, &config, &reaper] { run(pool, config, reaper); });
+}
+
+void Listener::stop()
+{
+    if (!stopping_.exchange(true)) {
+        const std::uint64_t one = 1;
+        [[maybe_unused]] auto n = ::write(wake_.get(), &one, sizeof one);
+    }
+    if (thread_.joinable()) {
+        pool_->wake_waiters(); // it may be waiting for a free slot rather than in poll()
+        thread_.join();
+    }
+    sockets_.clear();
+}
+
+void Listener::run(SessionPool& pool, ConfigHolder& config, Reaper& reaper)
+{
+    std::vector<pollfd> fds;
+    for (const auto& s : sockets_)
+        fds.push_back({s.get(), POLLIN, 0});
+    fds.push_back({wake_.get(), POLLIN, 0});
+    const auto nsock = sockets_.size();
+    bool shortage = false; // inside an episode of running out of descriptors
+    int backoff_ms = 0;
+
+    while (!stopping_.load()) {
+        if (backoff_ms > 0) {
+            // Out of descriptors: the pending connection is still readable, so
+            // polling the socket now would spin. Wait (for stop() only) first.
+            pollfd w{wake_.get(), POLLIN, 0};
+            ::poll(&w, 1, backoff_ms);
+            if (stopping_.load())
+                break;
+        }
+        if (::poll(fds.data(), fds.size(), -1) < 0)
+            continue;
+        if (fds[nsock].revents)
+            continue; // stop() poked us: the loop condition ends it
+        bool failed = false;
+        for (std::size_t i = 0; i < nsock && !failed; ++i) {
+            if (!(fds[i].revents & POLLIN))
+                continue;
+            auto* slot = pool.reserve(stopping_);
+            if (!slot)
+                break;
+            sockaddr_storage peer{};
+            socklen_t len = sizeof peer;
+            const int fd = ::accept4(fds[i].fd, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
+            if (fd >= 0) {
+                if (shortage) {
+                    log::notice("port " + std::to_string(port_) + ": accepting connections again");
+                    shortage = false;
+                }
+                backoff_ms = 0;
+                pool.launch(slot, SessionStart{Fd(fd), config.get(), reaper.next_session_id()});
+                continue;
+            }
+            const int err = errno;
+            pool.unreserve(slot);
+            if (transient(err))
+                continue;
+            if (!shortage) {
+                // Once per episode, not once per attempt.
+                log::error("port " + std::to_string(port_) + ": " + log::syscall_failed("accept4", err) +
+                           (out_of_resources(err) ? "; turning connections away until descriptors are free" : ""));
+                shortage = true;
+            }
+            if (out_of_resources(err))
+                shed(fds[i].fd, config, reaper);
+            backoff_ms = backoff_ms ? std::min(backoff_ms * 2, backoff_max_ms) : backoff_first_ms;
+            failed = true;
+        }
+    }
+}
+
+void Listener::shed(int sock, ConfigHolder& config, Reaper& reaper)
+{
+    // The spare descriptor makes room to take the pending connection and
+    // close it: the client learns at once instead of hanging in the backlog
+    // while we cannot serve it.
+    if (!spare_)
+        return;
+    spare_.reset();
+    sockaddr_storage peer{};
+    socklen_t len = sizeof peer;
+    Fd fd(::accept4(sock, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC));
+    if (fd) {
+        SessionRecord r;
+        r.id = reaper.next_session_id();
+        r.status = Status::proxy;
+        r.reason = "out of descriptors";
+        r.config = config.get();
+        r.client = Endpoint::from_sockaddr(reinterpret_cast<const sockaddr*>(&peer));
+        r.client_name = r.client.ip.unmapped().str();
+        try {
+            r.local = local_endpoint(fd.get());
+        } catch (const std::system_error&) {
+        }
+        r.started = std::chrono::system_clock::now();
+        r.started_steady = std::chrono::steady_clock::now();
+        fd.reset();
+        reaper.submit(std::move(r));
+    }
+    spare_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+}
+
+} // namespace tcpproxy

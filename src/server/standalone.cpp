@@ -1,0 +1,162 @@
+// Standalone daemon life (reference §1): bind, go to the background, serve,
+// and react to signals: SIGTERM/SIGINT shut down cleanly, SIGHUP reloads.
+#include "server/daemon.hpp"
+#include "server/listener_set.hpp"
+#include "server/process_setup.hpp"
+#include "server/session_pool.hpp"
+#include "tcpproxy/config_load.hpp"
+#include "tcpproxy/diagnostic.hpp"
+#include "tcpproxy/log.hpp"
+#include "tcpproxy/reaper.hpp"
+#include "tcpproxy/server.hpp"
+#include "tcpproxy/settings.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <optional>
+#include <sstream>
+
+namespace tcpproxy {
+
+namespace {
+
+// How long running sessions get to end after SIGTERM before we give up waiting.
+constexpr std::chrono::seconds shutdown_grace{15};
+
+std::string absolute(const std::string& path)
+{
+    if (path.empty())
+        return path;
+    std::error_code ec;
+    auto p = std::filesystem::absolute(path, ec);
+    return ec ? path : p.string();
+}
+
+void log_diagnostics(const Diagnostics& ds)
+{
+    std::ostringstream out;
+    print_diagnostics(out, ds, false);
+    std::istringstream in(out.str());
+    for (std::string line; std::getline(in, line);)
+        if (!line.empty())
+            log::write(ds.has_errors() ? log::Severity::error : log::Severity::warning, line);
+}
+
+// SIGHUP: a valid new config replaces the old one for new connections.
+void reload(const CommandLine& cl, ConfigHolder& holder, ListenerSet& listeners, SessionPool& pool, Reaper& reaper)
+{
+    if (cl.server) {
+        log::notice("SIGHUP: running from the command line (-b), nothing to reload");
+        return;
+    }
+    log::notice("SIGHUP: reloading " + cl.config_file);
+    auto loaded = load_config_file(cl.config_file);
+    log_diagnostics(loaded.diagnostics);
+    if (!loaded.config) {
+        log::error("reload: " + cl.config_file + " has errors; keeping the running configuration");
+        return;
+    }
+    auto settings = apply_command_line(cl, loaded.config);
+    if (!settings.config) {
+        log::error("reload: " + settings.error + "; keeping the running configuration");
+        return;
+    }
+    const auto old = holder.get();
+    if (settings.config->max_sessions != old->max_sessions)
+        log::warning("reload: max-sessions changes take effect at the next start");
+    holder.set(settings.config);
+    listeners.update(*settings.config, pool, holder, reaper);
+    log::notice("reload: done, " + std::to_string(listeners.size()) + " port(s)");
+}
+
+} // namespace
+
+int run_standalone(const CommandLine& cl_in, ConfigPtr config)
+{
+    CommandLine cl = cl_in;
+    cl.config_file = absolute(cl.config_file); // the daemon works from /
+    const std::string pidfile_path = absolute(config->pidfile);
+
+    prepare_process_signals();
+    log::init(log_options(*config, true)); // stderr until we are in the background
+    if (config->ports.empty()) {
+        log::error("no port to listen on");
+        return 1;
+    }
+
+    const auto limit = raise_descriptor_limit();
+    std::size_t sessions = config->max_sessions;
+    if (sessions_that_fit(limit) < sessions) {
+        sessions = sessions_that_fit(limit);
+        log::warning("max-sessions " + std::to_string(config->max_sessions) + " needs more than the " +
+                     std::to_string(limit) + " descriptors allowed; serving at most " + std::to_string(sessions) +
+                     " sessions at once");
+    }
+
+    ListenerSet listeners;
+    try {
+        listeners.bind_all(*config);
+    } catch (const std::exception& e) {
+        log::error(e.what());
+        return 1;
+    }
+
+    Fd readiness;
+    if (!config->debug) {
+        try {
+            readiness = daemonize();
+        } catch (const std::exception& e) {
+            log::error(e.what());
+            return 1;
+        }
+        log::init(log_options(*config, false));
+    }
+
+    std::optional<Pidfile> pidfile;
+    if (!pidfile_path.empty()) {
+        try {
+            pidfile.emplace(pidfile_path);
+        } catch (const std::exception& e) {
+            log::error(std::string(e.what()) + " (" + pidfile_path + ")");
+            report_readiness(readiness, std::string(e.what()) + " (" + pidfile_path + ")");
+            return 1;
+        }
+    }
+
+    Reaper reaper(Reaper::Mode::threaded);
+    reaper.add(std::make_shared<SessionLogLines>());
+    SessionPool pool(sessions, session_stack_bytes, reaper, static_cast<long>(::getpid()));
+    ConfigHolder holder(config);
+    listeners.start_all(pool, holder, reaper);
+    log::notice(std::string("tcpproxy ") + TCPPROXY_VERSION + " started: " + std::to_string(listeners.size()) +
+                " port(s), " + std::to_string(pool.size()) + " session slots");
+    report_readiness(readiness, "");
+
+    sigset_t wanted;
+    sigemptyset(&wanted);
+    sigaddset(&wanted, SIGTERM);
+    sigaddset(&wanted, SIGINT);
+    sigaddset(&wanted, SIGHUP);
+    for (;;) {
+        int sig = 0;
+        if (::sigwait(&wanted, &sig) != 0)
+            continue;
+        if (sig == SIGHUP) {
+            reload(cl, holder, listeners, pool, reaper);
+            continue;
+        }
+        log::notice(std::string("received ") + ::strsignal(sig) + ", shutting down");
+        break;
+    }
+
+    listeners.stop_all();
+    if (!pool.stop_sessions(Status::proxy, "proxy shutting down", shutdown_grace))
+        log::error("shutdown: some sessions did not end in time");
+    reaper.stop();
+    log::notice("stopped");
+    return 0;
+}
+
+} // namespace tcpproxy

@@ -1,0 +1,164 @@
+// How bytes move. The hot path is two splice() calls per chunk: socket ->
+// pipe, pipe -> socket; no allocation, no lock and no log per chunk.
+#include "session/relay.hpp"
+
+#include "session/pipe_pool.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <memory>
+#include <optional>
+
+namespace tcpproxy {
+
+namespace {
+
+using Kind = RelayOutcome::Kind;
+using Wait = Activity::Wait;
+
+constexpr std::size_t splice_chunk = static_cast<std::size_t>(PipePool::pipe_bytes);
+constexpr std::size_t copy_buffer_bytes = 64 * 1024;
+
+RelayOutcome from_wait(Wait w) { return {w == Wait::idle ? Kind::idle : Kind::stopped, 0}; }
+
+bool again(int err) { return err == EAGAIN || err == EWOULDBLOCK; }
+
+// Moves `n` bytes out of the pipe into `to`, waiting for room as needed.
+std::optional<RelayOutcome> drain(int pipe_read, int to, std::size_t n, Activity& activity, std::uint64_t& bytes)
+{
+    while (n > 0) {
+        const ssize_t m = ::splice(pipe_read, nullptr, to, nullptr, n, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        if (m > 0) {
+            n -= static_cast<std::size_t>(m);
+            bytes += static_cast<std::uint64_t>(m);
+            activity.touch();
+            continue;
+        }
+        if (m < 0 && errno == EINTR)
+            continue;
+        if (m < 0 && again(errno)) {
+            if (const auto w = activity.wait(to, POLLOUT); w != Wait::ready)
+                return from_wait(w);
+            continue;
+        }
+        return RelayOutcome{Kind::write_failed, m < 0 ? errno : EPIPE};
+    }
+    return std::nullopt;
+}
+
+// Plain read/write for when splice cannot be used (no pipe descriptor left,
+// or a descriptor type splice does not support).
+class Copier {
+public:
+    // One burst: reads what is there and writes it all. nullopt = read nothing
+    // right now (EAGAIN), go back to waiting.
+    std::optional<RelayOutcome> burst(int from, int to, Activity& activity, std::uint64_t& bytes, bool& done)
+    {
+        if (!buffer_)
+            buffer_ = std::make_unique<char[]>(copy_buffer_bytes); // only ever in fallback mode
+        for (;;) {
+            const ssize_t n = ::read(from, buffer_.get(), copy_buffer_bytes);
+            if (n == 0) {
+                done = true;
+                return std::nullopt;
+            }
+            if (n < 0) {
+                if (errno == EINTR)
+                    continue;
+                if (again(errno))
+                    return std::nullopt;
+                return RelayOutcome{Kind::read_failed, errno};
+            }
+            activity.touch();
+            std::size_t off = 0;
+            while (off < static_cast<std::size_t>(n)) {
+                const ssize_t m = ::send(to, buffer_.get() + off, static_cast<std::size_t>(n) - off, MSG_NOSIGNAL);
+                if (m > 0) {
+                    off += static_cast<std::size_t>(m);
+                    bytes += static_cast<std::uint64_t>(m);
+                    activity.touch();
+                    continue;
+                }
+                if (m < 0 && errno == EINTR)
+                    continue;
+                if (m < 0 && again(errno)) {
+                    if (const auto w = activity.wait(to, POLLOUT); w != Wait::ready)
+                        return from_wait(w);
+                    continue;
+                }
+                return RelayOutcome{Kind::write_failed, m < 0 ? errno : EPIPE};
+            }
+        }
+    }
+
+private:
+    std::unique_ptr<char[]> buffer_;
+};
+
+RelayOutcome end_of_stream(int to)
+{
+    // Half-close: the other direction keeps flowing until it ends too.
+    ::shutdown(to, SHUT_WR);
+    return {Kind::eof, 0};
+}
+
+} // namespace
+
+RelayOutcome relay(int from, int to, Activity& activity, std::uint64_t& bytes)
+{
+    auto& pool = PipePool::instance();
+    Copier copier;
+    bool splice_works = true;
+    for (;;) {
+        // Idle: hold no pipe while waiting for the source.
+        if (const auto w = activity.wait(from, POLLIN); w != Wait::ready)
+            return from_wait(w);
+
+        std::optional<Pipe> pipe;
+        if (splice_works)
+            pipe = pool.acquire();
+        if (!pipe) {
+            bool done = false;
+            if (auto out = copier.burst(from, to, activity, bytes, done))
+                return *out;
+            if (done)
+                return end_of_stream(to);
+            continue;
+        }
+
+        // Busy: keep the pipe until the source has nothing more to give.
+        for (;;) {
+            const ssize_t n = ::splice(from, nullptr, pipe->write.get(), nullptr, splice_chunk,
+                                       SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+            if (n > 0) {
+                activity.touch();
+                if (auto out = drain(pipe->read.get(), to, static_cast<std::size_t>(n), activity, bytes))
+                    return *out; // the pipe may still hold bytes: it is closed, not returned
+                continue;
+            }
+            if (n == 0) {
+                pool.release(std::move(*pipe));
+                return end_of_stream(to);
+            }
+            if (errno == EINTR)
+                continue;
+            if (again(errno)) {
+                pool.release(std::move(*pipe));
+                break;
+            }
+            if (errno == EINVAL) {
+                // This descriptor cannot be spliced: copy instead from now on.
+                pool.release(std::move(*pipe));
+                splice_works = false;
+                break;
+            }
+            return {Kind::read_failed, errno};
+        }
+    }
+}
+
+} // namespace tcpproxy

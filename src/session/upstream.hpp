@@ -1,0 +1,30 @@
+#pragma once
+// Connecting to the upstream server (reference §4.1): the servers of the
+// list in order, each address of a name in turn, each attempt bounded by the
+// service's connect timeout; srcip or rotate as the source.
+#include "session/activity.hpp"
+#include "tcpproxy/config.hpp"
+#include "tcpproxy/fd.hpp"
+
+#include <cstdint>
+#include <string>
+
+namespace tcpproxy {
+
+struct UpstreamResult {
+    Fd fd;                    // connected (non-blocking); invalid when none could be reached
+    Endpoint server;
+    Endpoint outgoing;        // our side
+    std::string server_name;  // the host as configured
+    int failures = 0;         // attempts that failed before the success (each a WARNING)
+    bool stopped = false;     // the session was stopped while connecting
+    std::string error;        // the last failure, for the log
+};
+
+UpstreamResult connect_upstream(const Service& service, std::uint16_t local_port, const Activity& activity,
+                                std::uint64_t session_id);
+
+// The n-th address of the rotate range [first, last], wrapping around.
+IpAddress rotate_address(const IpAddress& first, const IpAddress& last, std::uint64_t n);
+
+} // namespace tcpproxy
