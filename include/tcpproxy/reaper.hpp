@@ -1,14 +1,16 @@
 #pragma once
-// The one place a session's end is handled. Sessions report their start and
-// their upstream connection as they happen (on the session's thread) and hand
-// their finished SessionRecord to the reaper; observers registered here (the
-// end log line now; status files, session logfiles, exit handlers later) see
-// every session's end exactly once, on the reaper's own thread, so that a slow
-// exit handler never holds a session thread or the accept loop.
+// The one place a session's end is handled. Sessions report their start, their
+// upstream connection and their end (the finished SessionRecord) to the
+// reaper; observers registered here (the log lines now; status files, session
+// logfiles, exit handlers later) see these events in order, each exactly once,
+// on the reaper's own thread. So a slow exit handler never holds a session
+// thread or the accept loop, and session threads never run the deep call
+// chains of log formatting or file handling: their stacks stay a page or two.
 #include "tcpproxy/session_record.hpp"
 
 #include <boost/thread/thread.hpp>
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -20,11 +22,17 @@ namespace tcpproxy {
 class SessionObserver {
 public:
     virtual ~SessionObserver() = default;
-    // On the session's thread, once the section is known (service may be null).
+    // On the session's own thread, synchronously, just before started() is
+    // queued: for what must exist before the session logs anything else (its
+    // session logfile). Keep it short and shallow: session stacks are small.
+    virtual void starting(const SessionRecord&) {}
+    // The rest all on the reaper's thread (the caller's, when not threaded), in
+    // this order for one session; started and ended exactly once, connected at
+    // most once. Once the section is known (service may be null).
     virtual void started(const SessionRecord&) {}
-    // On the session's thread, once the upstream server is connected.
+    // Once the upstream server is connected.
     virtual void connected(const SessionRecord&) {}
-    // On the reaper's thread (or the caller's, when not threaded), exactly once.
+    // The session is over; the record is final.
     virtual void ended(const SessionRecord&) {}
     // At shutdown, after the last session ended.
     virtual void shutdown() {}
@@ -52,14 +60,16 @@ public:
     std::uint64_t next_session_id();
 
 private:
+    enum class Event : std::uint8_t { started, connected, ended };
+    void post(Event e, SessionRecord r);
     void run();
-    void finish(const SessionRecord& r);
+    void handle(Event e, const SessionRecord& r);
 
     Mode mode_;
     std::vector<std::shared_ptr<SessionObserver>> observers_;
     std::mutex mutex_;
     std::condition_variable cv_;
-    std::deque<SessionRecord> queue_;
+    std::deque<std::pair<Event, SessionRecord>> queue_;
     bool stopping_ = false;
     std::atomic<std::uint64_t> ids_{0};
     boost::thread thread_;

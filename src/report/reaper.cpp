@@ -23,37 +23,45 @@ std::uint64_t Reaper::next_session_id() { return ids_.fetch_add(1, std::memory_o
 
 void Reaper::started(const SessionRecord& r)
 {
-    for (auto& o : observers_)
-        o->started(r);
+    for (auto& o : observers_) {
+        try {
+            o->starting(r);
+        } catch (const std::exception& ex) {
+            log::error(std::string("session bookkeeping: ") + ex.what(), r.id);
+        }
+    }
+    post(Event::started, r);
 }
 
-void Reaper::connected(const SessionRecord& r)
-{
-    for (auto& o : observers_)
-        o->connected(r);
-}
+void Reaper::connected(const SessionRecord& r) { post(Event::connected, r); }
 
-void Reaper::submit(SessionRecord r)
+void Reaper::submit(SessionRecord r) { post(Event::ended, std::move(r)); }
+
+void Reaper::post(Event e, SessionRecord r)
 {
     if (mode_ == Mode::inline_) {
-        finish(r);
+        handle(e, r);
         return;
     }
     {
         std::lock_guard lock(mutex_);
-        queue_.push_back(std::move(r));
+        queue_.emplace_back(e, std::move(r));
     }
     cv_.notify_one();
 }
 
-void Reaper::finish(const SessionRecord& r)
+void Reaper::handle(Event e, const SessionRecord& r)
 {
     for (auto& o : observers_) {
         try {
-            o->ended(r);
-        } catch (const std::exception& e) {
-            // One observer failing (a full disk, say) must not keep the others from the session's end.
-            log::error(std::string("session end handling: ") + e.what(), r.id);
+            switch (e) {
+            case Event::started: o->started(r); break;
+            case Event::connected: o->connected(r); break;
+            case Event::ended: o->ended(r); break;
+            }
+        } catch (const std::exception& ex) {
+            // One observer failing (a full disk, say) must not keep the others from the session.
+            log::error(std::string("session bookkeeping: ") + ex.what(), r.id);
         }
     }
 }
@@ -65,10 +73,10 @@ void Reaper::run()
         cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
         if (queue_.empty())
             return; // stopping, and everything handled
-        SessionRecord r = std::move(queue_.front());
+        auto [e, r] = std::move(queue_.front());
         queue_.pop_front();
         lock.unlock();
-        finish(r);
+        handle(e, r);
         lock.lock();
     }
 }

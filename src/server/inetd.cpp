@@ -1,5 +1,6 @@
 // inetd mode (reference §1): the client connection is stdin; one session,
 // then exit with its status number.
+#include "report/session_reports.hpp"
 #include "server/process_setup.hpp"
 #include "session/session.hpp"
 #include "session/wake.hpp"
@@ -88,7 +89,7 @@ int run_inetd(const CommandLine&, ConfigPtr config)
     set_nonblocking(client.get());
 
     Reaper reaper(Reaper::Mode::inline_);
-    reaper.add(std::make_shared<SessionLogLines>());
+    add_session_reports(reaper, static_cast<long>(::getpid()), false);
     InetdHost host;
     host.reaper_ = &reaper;
     Session session(host, reaper, static_cast<long>(::getpid()));

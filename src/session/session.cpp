@@ -2,6 +2,9 @@
 
 #include "process/environment.hpp"
 #include "server/dispatch.hpp"
+#include "session/capture_open.hpp"
+#include "session/child_watch.hpp"
+#include "session/proxy_header_io.hpp"
 #include "session/relay.hpp"
 #include "session/upstream.hpp"
 #include "session/wake.hpp"
@@ -51,7 +54,6 @@ void Session::assign(SessionStart start)
     reason_.clear();
     reset_client_ = reset_server_ = false;
     inside_[0] = inside_[1] = false;
-    child_ = nullptr;
     threads_left_.store(1, std::memory_order_relaxed);
 }
 
@@ -87,8 +89,6 @@ void Session::end(Status status, std::string reason, bool reset_client, bool res
     for (int i = 0; i < 2; ++i)
         if (inside_[i] && !::pthread_equal(threads_[i], self))
             wake::wake(threads_[i]);
-    if (child_)
-        child_->signal(SIGTERM);
 }
 
 void Session::stop(Status status, const std::string& reason) { end(status, reason); }
@@ -105,7 +105,8 @@ void Session::run_primary()
     if (relaying) {
         threads_left_.store(2, std::memory_order_relaxed);
         host_.start_secondary(*this);
-        const auto out = relay(client_.get(), server_.get(), activity_, record_.bytes_client);
+        const auto out = relay(client_.get(), server_.get(), activity_, record_.bytes_client, capture_.get(),
+                               Direction::client_to_server);
         on_relay_end(out, true);
     }
     leave(0);
@@ -114,7 +115,8 @@ void Session::run_primary()
 void Session::run_secondary()
 {
     enter(1);
-    const auto out = relay(server_.get(), client_.get(), activity_, record_.bytes_server);
+    const auto out = relay(server_.get(), client_.get(), activity_, record_.bytes_server, capture_.get(),
+                           Direction::server_to_client);
     on_relay_end(out, false);
     leave(1);
 }
@@ -158,6 +160,9 @@ bool Session::prepare()
     }
     const PortConfig* port = find_port(*config_, r.local.port);
     r.service = port ? match_service(*port, r.local.ip, interface_addresses) : nullptr;
+    // accept-proxy: the header names the client, for everything from here on.
+    const std::string proxy_refusal =
+        r.service && r.service->accept_proxy ? take_client_proxy_header(r, client_.get(), activity_) : "";
     const IpAddress client_ip = r.client.ip.unmapped();
     r.client_name = config_->resolve_names ? host_name_of(client_ip) : client_ip.str();
     reaper_.started(r);
@@ -165,6 +170,10 @@ bool Session::prepare()
         return false;
     if (!r.service) {
         end(Status::access, "no section for " + Endpoint{r.local.ip.unmapped(), r.local.port}.str());
+        return false;
+    }
+    if (!proxy_refusal.empty()) {
+        end(Status::access, proxy_refusal);
         return false;
     }
     if (!access_allowed())
@@ -187,6 +196,17 @@ bool Session::prepare()
     r.server_name = up.server_name;
     r.outgoing = up.outgoing;
     reaper_.connected(r);
+    if (r.service->proxy_protocol) {
+        bool stopped = false;
+        const auto err = send_upstream_proxy_header(r, server_.get(), activity_, stopped);
+        if (stopped)
+            return false;
+        if (!err.empty()) {
+            end(Status::server, err);
+            return false;
+        }
+    }
+    capture_ = open_capture(r, main_pid_);
     // The idle clock starts now: connecting (and failing over) is not idleness.
     activity_.reset_timeout(r.service->timeout);
     return !activity_.stopping();
@@ -195,31 +215,55 @@ bool Session::prepare()
 bool Session::access_allowed()
 {
     // The access check sits here, before any upstream connection or program:
-    // ACL first; the access control program (acp) joins it in this step.
+    // the ACL, then the access control program (reference §4.3).
     const auto& s = *record_.service;
     if (!acl_allows(s.acl, record_.client.ip.unmapped())) {
         end(Status::access, "client " + record_.client.ip.unmapped().str() + " denied by the ACL");
         return false;
     }
-    return true;
+    if (s.acp.empty())
+        return true;
+
+    auto [err_read, err_write] = stderr_pipe();
+    const auto vars = session_variables(record_, VariableStage::handler, main_pid_);
+    Child::Spec spec{{s.acp}, build_environment(vars, s.var_prefix, config_->empty_env, environ), -1, -1,
+                     err_write.get()};
+    Child child;
+    try {
+        child = Child::spawn(spec);
+    } catch (const std::exception& e) {
+        end(Status::access, std::string("acp ") + s.acp + ": " + e.what());
+        return false;
+    }
+    err_write.reset();
+    const auto deadline = Activity::now_ms() + static_cast<std::int64_t>(s.connect_timeout()) * 1000;
+    const auto out = watch_child(child, err_read, activity_, deadline, 0, "acp", record_.id);
+    switch (out.kind) {
+    case ChildEnd::Kind::stopped:
+        return false;
+    case ChildEnd::Kind::timed_out:
+        end(Status::access, "acp " + s.acp + ": no answer within " + std::to_string(s.connect_timeout()) + " s");
+        return false;
+    case ChildEnd::Kind::exited:
+        break;
+    }
+    if (WIFEXITED(out.wait_status) && WEXITSTATUS(out.wait_status) == 0)
+        return true;
+    end(Status::access, "acp " + s.acp + " denied: " + describe_wait_status(out.wait_status));
+    return false;
 }
 
 void Session::run_handler()
 {
     const Service& s = *record_.service;
     record_.program = s.exec.front();
-    int errp[2];
-    if (::pipe2(errp, O_CLOEXEC | O_NONBLOCK) < 0) {
-        end(Status::proxy, log::syscall_failed("pipe2", errno));
-        return;
-    }
-    Fd err_read(errp[0]), err_write(errp[1]);
     // The handler gets the socket as its stdin/stdout and expects blocking I/O;
     // the flag lives in the open file description it shares with us.
     const int flags = ::fcntl(client_.get(), F_GETFL);
     if (flags >= 0)
         ::fcntl(client_.get(), F_SETFL, flags & ~O_NONBLOCK);
 
+    auto [err_read, err_write] = stderr_pipe();
     const auto vars = session_variables(record_, VariableStage::handler, main_pid_);
     Child::Spec spec{s.exec, build_environment(vars, s.var_prefix, config_->empty_env, environ), client_.get(),
                      client_.get(), err_write.get()};
@@ -231,70 +275,10 @@ void Session::run_handler()
         return;
     }
     err_write.reset();
-    {
-        std::lock_guard lock(mutex_);
-        child_ = &child;
-        if (ended_)
-            child.signal(SIGTERM);
-    }
-
-    std::string partial;
-    auto log_stderr = [&](bool flush) {
-        char buf[1024];
-        for (;;) {
-            const ssize_t n = ::read(err_read.get(), buf, sizeof buf);
-            if (n <= 0) {
-                if (n == 0 || (errno != EINTR))
-                    break;
-                continue;
-            }
-            partial.append(buf, static_cast<std::size_t>(n));
-            for (auto nl = partial.find('\n'); nl != std::string::npos; nl = partial.find('\n')) {
-                log::warning("handler: " + partial.substr(0, nl), record_.id);
-                partial.erase(0, nl + 1);
-            }
-        }
-        if (flush && !partial.empty()) {
-            log::warning("handler: " + partial, record_.id);
-            partial.clear();
-        }
-    };
-
-    std::int64_t kill_at = -1;
-    int wait_status = 0;
-    bool err_open = true;
-    for (;;) {
-        if (activity_.stopping() && kill_at < 0)
-            kill_at = Activity::now_ms() + handler_grace_ms;
-        int timeout = -1;
-        if (kill_at >= 0) {
-            timeout = static_cast<int>(std::max<std::int64_t>(0, kill_at - Activity::now_ms()));
-            if (timeout == 0)
-                child.signal(SIGKILL);
-        }
-        pollfd fds[2] = {{child.pidfd(), POLLIN, 0}, {err_read.get(), POLLIN, 0}};
-        const int n = wake::poll(fds, err_open ? 2 : 1, timeout);
-        if (n <= 0)
-            continue;
-        if (err_open && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
-            log_stderr(false);
-            if (!(fds[1].revents & POLLIN))
-                err_open = false; // hung up with nothing more to read
-        }
-        if (fds[0].revents & POLLIN) {
-            if (auto st = child.try_reap()) {
-                wait_status = *st;
-                break;
-            }
-        }
-    }
-    log_stderr(true); // what it wrote just before exiting (a grandchild holding the pipe is not waited for)
-    {
-        std::lock_guard lock(mutex_);
-        child_ = nullptr;
-    }
-    if (!(WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0))
-        end(Status::proxy, "handler " + s.exec.front() + ": " + describe_wait_status(wait_status));
+    // No idle timeout: the handler owns the connection until it exits.
+    const auto out = watch_child(child, err_read, activity_, -1, handler_grace_ms, "handler", record_.id);
+    if (!(WIFEXITED(out.wait_status) && WEXITSTATUS(out.wait_status) == 0))
+        end(Status::proxy, "handler " + s.exec.front() + ": " + describe_wait_status(out.wait_status));
 }
 
 void Session::finish()
@@ -312,6 +296,7 @@ void Session::finish()
     client_.reset();
     server_.reset();
     record_.duration = std::chrono::steady_clock::now() - record_.started_steady;
+    close_capture(capture_, record_.id); // may wait for the disk: not part of the session's duration
     config_.reset();
     host_.finished(*this, std::move(record_));
 }
