@@ -41,10 +41,10 @@ struct HandlerLimits {
 // environment (NAME=VALUE strings), `stdin_fd` as stdin, stdout on /dev/null
 // and stderr captured, in its own process group, with default signal mask and
 // dispositions and no other descriptor. Started like every program, by
-// launch::program: as `identity` (the service's user; nullopt: no service,
-// the default user) through the privileged spawner when there is one, else
-// with our own identity. Always reaps (or has the spawner reap) the child
-// before returning.
+// launch: as `identity` (the service's user) through the privileged spawner
+// when there is one, else with our own identity; nullopt (a session that
+// matched no service) always with our own. Always reaps (or has the spawner
+// reap) the child before returning.
 HandlerRun run_exit_handler(const std::vector<std::string>& argv, int stdin_fd, const std::vector<std::string>& env,
                             const std::optional<Identity>& identity, const HandlerLimits& limits = {});
 

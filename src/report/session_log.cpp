@@ -167,7 +167,7 @@ HandlerRun run_exit_handler(const std::vector<std::string>& argv, int stdin_fd, 
     spec.process_group = true;
     Child child;
     try {
-        child = launch::program(spec, identity.value_or(Identity{}));
+        child = identity ? launch::program(spec, *identity) : launch::own_program(spec);
     } catch (const std::exception& e) {
         run.error = e.what();
         return run;
