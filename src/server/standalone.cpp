@@ -2,8 +2,10 @@
 // and react to signals: SIGTERM/SIGINT shut down cleanly, SIGHUP reloads.
 #include "server/daemon.hpp"
 #include "server/listener_set.hpp"
+#include "process/launch.hpp"
 #include "report/session_reports.hpp"
 #include "report/status_file_observer.hpp"
+#include "server/privileges.hpp"
 #include "server/process_setup.hpp"
 #include "server/session_pool.hpp"
 #include "tcpproxy/config_load.hpp"
@@ -56,6 +58,7 @@ void reload(const CommandLine& cl, ConfigHolder& holder, ListenerSet& listeners,
         return;
     }
     log::notice("SIGHUP: reloading " + cl.config_file);
+    launch::reload();
     auto loaded = load_config_file(cl.config_file);
     log_diagnostics(loaded.diagnostics);
     if (!loaded.config) {
@@ -138,6 +141,19 @@ int run_standalone(const CommandLine& cl_in, ConfigPtr config)
     }
 
     clean_stale_status_files(config->statdir);
+    // Root is given up here, before any thread starts; the spawner that keeps
+    // it outlives everything below (it is destroyed last, then removes the pidfile).
+    std::unique_ptr<Spawner> spawner;
+    try {
+        spawner = drop_privileges_standalone(cl, *config, pidfile ? pidfile_path : std::string());
+        if (spawner && pidfile)
+            pidfile->disown();
+    } catch (const std::exception& e) {
+        log::error(std::string("giving up root: ") + e.what());
+        report_readiness(readiness, std::string("giving up root: ") + e.what());
+        return 1;
+    }
+
     Reaper reaper(Reaper::Mode::threaded);
     add_session_reports(reaper, static_cast<long>(::getpid()), true);
     SessionPool pool(sessions, session_stack_bytes, reaper, static_cast<long>(::getpid()));
