@@ -36,15 +36,25 @@ Fd listener(const Endpoint& where, bool v6only, int backlog)
     return listen_on(where, v6only, backlog);
 }
 
-void reload()
+LoadResult reload_config(const std::string& file)
 {
     if (!spawner)
-        return;
+        return load_config_file(file);
+    FileText read;
     try {
-        spawner->reload();
-    } catch (const std::exception& e) {
-        log::error(std::string("reload: ") + e.what());
+        read = spawner->reload();
+    } catch (const std::system_error& e) {
+        read = FileText{{}, e.code().value(), e.what()};
     }
+    if (!read.err)
+        return parse_config(read.text, file);
+    // Worded as load_config_file words it, so a reload reports the same either way.
+    LoadResult unreadable;
+    Diagnostic d;
+    d.file = file;
+    d.message = "cannot read the configuration: " + read.why;
+    unreadable.diagnostics.add(std::move(d));
+    return unreadable;
 }
 
 } // namespace tcpproxy::launch

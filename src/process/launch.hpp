@@ -7,6 +7,7 @@
 #include "process/identity.hpp"
 #include "process/spawner.hpp"
 #include "tcpproxy/config.hpp"
+#include "tcpproxy/config_load.hpp"
 #include "tcpproxy/fd.hpp"
 
 #include <memory>
@@ -29,8 +30,11 @@ Child own_program(const Child::Spec& spec);
 // A listening socket (see listen_on); bound by the spawner when there is one.
 Fd listener(const Endpoint& where, bool v6only, int backlog);
 
-// SIGHUP: the spawner re-reads the configuration before the daemon does.
-// Logs (and otherwise ignores) a failure: the daemon's own reload decides.
-void reload();
+// SIGHUP: the configuration file as it is now, parsed (diagnostics name
+// `file`). With a spawner, the spawner (root) reads it, adopts it for what it
+// allows, and hands us the bytes it read: we may not be allowed to read the
+// file ourselves, and we must judge the same text it did. Without one we
+// read it ourselves.
+LoadResult reload_config(const std::string& file);
 
 } // namespace tcpproxy::launch

@@ -17,7 +17,7 @@ enum Tag : std::uint8_t {
     tag_failed = 11,
     tag_exited = 12,
     tag_bound = 13,
-    tag_done = 14,
+    tag_config_text = 14,
     tag_signal = 20,
 };
 
@@ -172,7 +172,9 @@ std::vector<std::uint8_t> encode(const Answer& a)
     }
     if (std::holds_alternative<Bound>(a))
         return Writer(tag_bound).done();
-    return Writer(tag_done).done();
+    Writer w(tag_config_text);
+    w.u32(std::get<ConfigText>(a).size);
+    return w.done();
 }
 
 std::vector<std::uint8_t> encode(const Signal& s)
@@ -247,8 +249,12 @@ std::optional<Answer> decode_answer(const std::uint8_t* data, std::size_t size)
         return finish<Answer>(r, Exited{r.i32()});
     case tag_bound:
         return finish<Answer>(r, Bound{});
-    case tag_done:
-        return finish<Answer>(r, Done{});
+    case tag_config_text: {
+        const ConfigText t{r.u32()};
+        if (t.size > max_config_text)
+            return std::nullopt;
+        return finish<Answer>(r, t);
+    }
     default:
         return std::nullopt;
     }
@@ -274,6 +280,9 @@ std::size_t descriptors_of(const Request& r)
     return 1;
 }
 
-std::size_t descriptors_of(const Answer& a) { return std::holds_alternative<Bound>(a) ? 1 : 0; }
+std::size_t descriptors_of(const Answer& a)
+{
+    return std::holds_alternative<Bound>(a) || std::holds_alternative<ConfigText>(a) ? 1 : 0;
+}
 
 } // namespace tcpproxy::spawn_protocol

@@ -21,6 +21,9 @@ namespace tcpproxy::spawn_protocol {
 // Bounds: more than this is a broken or hostile peer, not a real request.
 inline constexpr std::size_t max_message = 256 * 1024;
 inline constexpr std::size_t max_strings = 4096;
+// A configuration text handed over on reload: the limit load_config_file
+// applies when the daemon reads the file itself.
+inline constexpr std::size_t max_config_text = 16u << 20;
 
 // Daemon -> spawner, on the shared request channel. Every request carries
 // one descriptor first: the socket its answers come back on.
@@ -52,7 +55,10 @@ struct Bind {
 };
 
 // Re-read the configuration (SIGHUP): what the spawner will start and bind
-// follows the file, not the daemon. Answered with Done or Failed.
+// follows the file, not the daemon. The spawner reads the file once, as root,
+// and answers with ConfigText (whether or not the text is valid: the daemon
+// parses the very same bytes and reports its diagnostics), or with Failed
+// when it cannot read the file (`call` then says how: "open: Permission denied").
 struct Reload {
     friend bool operator==(const Reload&, const Reload&) = default;
 };
@@ -76,10 +82,15 @@ struct Exited {
 struct Bound {
     friend bool operator==(const Bound&, const Bound&) = default;
 };
-struct Done {
-    friend bool operator==(const Done&, const Done&) = default;
+// The configuration file's bytes, `size` of them, in the one descriptor
+// attached: a memfd sealed against writing, growing and shrinking, so what
+// the daemon reads is what the spawner read. (A SOCK_SEQPACKET message
+// cannot carry up to max_config_text bytes itself.)
+struct ConfigText {
+    std::uint32_t size = 0;
+    friend bool operator==(const ConfigText&, const ConfigText&) = default;
 };
-using Answer = std::variant<Started, Failed, Exited, Bound, Done>;
+using Answer = std::variant<Started, Failed, Exited, Bound, ConfigText>;
 
 // Daemon -> spawner, on a program's control socket.
 struct Signal {
@@ -97,6 +108,6 @@ std::optional<Signal> decode_signal(const std::uint8_t* data, std::size_t size);
 
 // How many descriptors travel with a request (answer socket included).
 std::size_t descriptors_of(const Request& r);
-std::size_t descriptors_of(const Answer& a); // 1 for Bound, else 0
+std::size_t descriptors_of(const Answer& a); // 1 for Bound and ConfigText, else 0
 
 } // namespace tcpproxy::spawn_protocol

@@ -89,12 +89,16 @@ Fd SpawnerClient::listen(const Endpoint& where, bool v6only, int backlog)
     return sock;
 }
 
-void SpawnerClient::reload()
+FileText SpawnerClient::reload()
 {
-    Fd answers;
-    const auto answer = ask(channel_.get(), sp::Reload{}, {}, answers, nullptr);
+    Fd answers, text;
+    const auto answer = ask(channel_.get(), sp::Reload{}, {}, answers, &text);
     if (const auto* f = std::get_if<sp::Failed>(&answer))
-        throw std::runtime_error("spawner: " + f->call);
+        return FileText{{}, f->err ? f->err : EIO, f->call};
+    const auto* got = std::get_if<sp::ConfigText>(&answer);
+    if (!got || !text)
+        throw sys_error("spawner: unexpected answer to reload", EPROTO);
+    return FileText{read_sealed_text(text.get(), got->size), 0, {}};
 }
 
 // -- the spawner process ----------------------------------------------------------
@@ -343,24 +347,33 @@ private:
         }
     }
 
+    // Reads the file once: the text we adopt is the text the daemon gets,
+    // valid or not (it reports the diagnostics, we keep our old policy).
     void reload(int answer)
     {
         if (cl_.server) {
-            reply(answer, sp::Done{}); // -b: nothing to re-read
+            reply(answer, sp::Failed{EINVAL, "running from the command line (-b): nothing to reload"});
             return;
         }
-        auto loaded = load_config_file(cl_.config_file);
-        if (!loaded.config) {
-            reply(answer, sp::Failed{EINVAL, cl_.config_file + " has errors"});
+        const auto read = read_file_text(cl_.config_file, sp::max_config_text);
+        if (read.err) {
+            reply(answer, sp::Failed{read.err, read.why});
             return;
         }
-        auto settings = apply_command_line(cl_, loaded.config);
-        if (!settings.config) {
-            reply(answer, sp::Failed{EINVAL, settings.error});
+        Fd sealed;
+        try {
+            sealed = sealed_text(read.text);
+        } catch (const std::system_error& e) {
+            reply(answer, sp::Failed{e.code().value(), e.what()});
             return;
         }
-        policy_ = spawner_policy(*settings.config, fallback_);
-        reply(answer, sp::Done{});
+        auto loaded = parse_config(read.text, cl_.config_file);
+        if (loaded.config) {
+            auto settings = apply_command_line(cl_, loaded.config);
+            if (settings.config)
+                policy_ = spawner_policy(*settings.config, fallback_);
+        }
+        reply(answer, sp::ConfigText{static_cast<std::uint32_t>(read.text.size())}, {sealed.get()});
     }
 
     [[noreturn]] void shut_down()

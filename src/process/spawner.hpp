@@ -8,8 +8,11 @@
 // (the client socket arrives as SCM_RIGHTS and is closed again as soon as the
 // program has it), binds ports a reload adds, and removes the pidfile when the
 // daemon ends. What it agrees to is its own reading of the configuration
-// (spawner_policy.hpp), re-read on reload, never the daemon's word.
+// (spawner_policy.hpp), re-read on reload, never the daemon's word; on reload
+// it also hands the daemon the file's text, which the daemon may not be
+// allowed to read itself (config_text.hpp).
 #include "process/child.hpp"
+#include "process/config_text.hpp"
 #include "process/identity.hpp"
 #include "tcpproxy/cli.hpp"
 #include "tcpproxy/config.hpp"
@@ -32,8 +35,10 @@ public:
     Child spawn(const Child::Spec& spec, const Credentials& as);
     // A listening socket bound by the spawner. Throws std::system_error.
     Fd listen(const Endpoint& where, bool v6only, int backlog);
-    // The spawner re-reads the configuration file. Throws std::runtime_error.
-    void reload();
+    // The spawner re-reads the configuration file, adopts it if it is valid,
+    // and hands over the bytes it read (or why it could not read them).
+    // Throws std::system_error when the spawner does not answer properly.
+    FileText reload();
 
     void close() { channel_.reset(); }
 

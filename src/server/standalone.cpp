@@ -58,8 +58,7 @@ void reload(const CommandLine& cl, ConfigHolder& holder, ListenerSet& listeners,
         return;
     }
     log::notice("SIGHUP: reloading " + cl.config_file);
-    launch::reload();
-    auto loaded = load_config_file(cl.config_file);
+    auto loaded = launch::reload_config(cl.config_file);
     log_diagnostics(loaded.diagnostics);
     if (!loaded.config) {
         log::error("reload: " + cl.config_file + " has errors; keeping the running configuration");

@@ -1,11 +1,18 @@
+#include "process/config_text.hpp"
 #include "process/message_socket.hpp"
 #include "process/spawn_protocol.hpp"
 #include "process/spawner_policy.hpp"
 
 #include <boost/test/unit_test.hpp>
 
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
 
 using namespace tcpproxy;
 namespace sp = tcpproxy::spawn_protocol;
@@ -59,7 +66,8 @@ BOOST_AUTO_TEST_CASE(bind_and_reload_round_trip)
 BOOST_AUTO_TEST_CASE(answers_round_trip)
 {
     for (const sp::Answer& a : {sp::Answer{sp::Started{4242}}, sp::Answer{sp::Failed{2, "execve(/nope)"}},
-                               sp::Answer{sp::Exited{256}}, sp::Answer{sp::Bound{}}, sp::Answer{sp::Done{}}}) {
+                               sp::Answer{sp::Exited{256}}, sp::Answer{sp::Bound{}}, sp::Answer{sp::ConfigText{0}},
+                               sp::Answer{sp::ConfigText{1234567}}}) {
         const auto back = round_answer(a);
         BOOST_REQUIRE(back);
         BOOST_TEST((*back == a));
@@ -68,6 +76,77 @@ BOOST_AUTO_TEST_CASE(answers_round_trip)
     BOOST_TEST(sp::descriptors_of(sp::Answer{sp::Exited{0}}) == 0u);
     const auto sig = sp::encode(sp::Signal{15});
     BOOST_TEST(sp::decode_signal(sig.data(), sig.size())->signo == 15);
+}
+
+BOOST_AUTO_TEST_CASE(config_text_answer_is_bounded)
+{
+    const sp::Answer largest{sp::ConfigText{static_cast<std::uint32_t>(sp::max_config_text)}};
+    BOOST_TEST((round_answer(largest) == largest));
+    BOOST_TEST(sp::descriptors_of(largest) == 1u, "the text travels in an attached descriptor");
+    const auto beyond = sp::encode(sp::Answer{sp::ConfigText{static_cast<std::uint32_t>(sp::max_config_text + 1)}});
+    BOOST_TEST(!sp::decode_answer(beyond.data(), beyond.size()), "more than max_config_text");
+    const auto full = sp::encode(largest);
+    for (std::size_t n = 0; n < full.size(); ++n)
+        BOOST_TEST(!sp::decode_answer(full.data(), n), "prefix of " << n << " bytes");
+    auto longer = full;
+    longer.push_back(0);
+    BOOST_TEST(!sp::decode_answer(longer.data(), longer.size()), "trailing byte");
+}
+
+BOOST_AUTO_TEST_CASE(sealed_text_cannot_change_and_reads_back)
+{
+    const std::string text = std::string("port 25\n  server 127.0.0.1:2525\n") + '\0' + "\xff tail";
+    Fd fd = sealed_text(text);
+    BOOST_REQUIRE(fd);
+    BOOST_TEST(read_sealed_text(fd.get(), text.size()) == text);
+    BOOST_TEST(::write(fd.get(), "x", 1) < 0, "written after sealing");
+    BOOST_TEST(::pwrite(fd.get(), "x", 1, 0) < 0, "overwritten after sealing");
+    BOOST_TEST(::ftruncate(fd.get(), 1) < 0, "shrunk after sealing");
+    BOOST_TEST(::ftruncate(fd.get(), 1 << 20) < 0, "grown after sealing");
+    BOOST_TEST(::fcntl(fd.get(), F_ADD_SEALS, 0) < 0, "seals themselves are sealed");
+    BOOST_TEST(read_sealed_text(fd.get(), text.size()) == text);
+    BOOST_TEST(read_sealed_text(sealed_text("").get(), 0).empty());
+
+    BOOST_CHECK_THROW(read_sealed_text(fd.get(), text.size() - 1), std::system_error); // not the announced size
+    Fd open_memfd(::memfd_create("unsealed", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+    BOOST_REQUIRE(open_memfd);
+    BOOST_REQUIRE(::write(open_memfd.get(), "port 1\n", 7) == 7);
+    BOOST_CHECK_THROW(read_sealed_text(open_memfd.get(), 7), std::system_error); // could still change
+    int p[2];
+    BOOST_REQUIRE(::pipe(p) == 0);
+    Fd r(p[0]), w(p[1]);
+    BOOST_CHECK_THROW(read_sealed_text(r.get(), 0), std::system_error); // not a memfd at all
+}
+
+BOOST_AUTO_TEST_CASE(file_text_is_read_whole_bounded_and_without_waiting)
+{
+    char dir[] = "/tmp/tcpproxy-unit-XXXXXX";
+    BOOST_REQUIRE(::mkdtemp(dir));
+    const std::string base = dir;
+    const std::string text = std::string("port 25\n") + '\0' + std::string(200000, 'x');
+    std::ofstream(base + "/conf", std::ios::binary) << text;
+    const auto whole = read_file_text(base + "/conf", sp::max_config_text);
+    BOOST_TEST(whole.err == 0);
+    BOOST_TEST((whole.text == text));
+
+    const auto missing = read_file_text(base + "/missing", sp::max_config_text);
+    BOOST_TEST(missing.err == ENOENT);
+    BOOST_TEST(missing.why == "open: No such file or directory");
+
+    const auto endless = read_file_text("/dev/zero", 1u << 20);
+    BOOST_TEST(endless.err == EFBIG);
+    BOOST_TEST(endless.why == "larger than 1 MiB");
+    BOOST_TEST(endless.text.empty(), "nothing of a refused file is kept");
+
+    // A FIFO nobody writes to must not stall the spawner.
+    BOOST_REQUIRE(::mkfifo((base + "/fifo").c_str(), 0600) == 0);
+    const auto fifo = read_file_text(base + "/fifo", sp::max_config_text);
+    BOOST_TEST(fifo.err == 0);
+    BOOST_TEST(fifo.text.empty());
+
+    ::unlink((base + "/conf").c_str());
+    ::unlink((base + "/fifo").c_str());
+    ::rmdir(dir);
 }
 
 BOOST_AUTO_TEST_CASE(every_truncation_is_refused)
@@ -102,7 +181,7 @@ BOOST_AUTO_TEST_CASE(malformed_requests_are_refused)
     BOOST_TEST(!sp::decode_request(unknown, 1));
     BOOST_TEST(!sp::decode_request(unknown, 0));
     // A message of the other direction is not a request.
-    const auto answer = sp::encode(sp::Answer{sp::Done{}});
+    const auto answer = sp::encode(sp::Answer{sp::ConfigText{7}});
     BOOST_TEST(!sp::decode_request(answer.data(), answer.size()));
     const auto req = bytes_of(sp::Reload{});
     BOOST_TEST(!sp::decode_answer(req.data(), req.size()));
