@@ -1,6 +1,6 @@
 """Identity (reference §4.5, tcpproxy(1) SECURITY): started as root, nothing that holds a client
-socket keeps uid 0; handlers run as their service's user; the pidfile is still removed and a
-reload can still bind a port below 1024. Needs root: skipped (with a message) otherwise."""
+socket keeps uid 0; handlers run as their service's user; the pidfile is still removed, a
+reload can still bind a port below 1024 and still reads a config file only root can read. Needs root: skipped (with a message) otherwise."""
 
 import os
 import pwd
@@ -10,7 +10,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import proxytest  # noqa: E402
 from proxytest import (LO4, Backend, adhoc, check, check_eq, configmode, connect, echo, fail, free_port,  # noqa: E402
-                       is_listening, main, outcome, poll_until, recv_exact, scratch, stderr_text, stop, test,
+                       is_listening, main, outcome, poll_until, recv_exact, scratch, start, stderr_text, stop, test,
                        wait_listening, write_file)
 
 proxytest.run_as_invoking_user = False  # identity is what this file tests: no -u unless a test gives one
@@ -217,6 +217,47 @@ def pidfile_removed_and_reload_binds_low_port(binary):
     s.close()
     check_eq(stop(p), 0, "exit status")
     check(not os.path.exists(pidfile), "pidfile removed at exit although the daemon is no longer root")
+
+
+@test
+def reload_reads_a_config_only_root_can_read(binary):
+    # Administrators keep /etc/tcpproxy.conf 0600 root:root. The daemon (nobody) cannot open it:
+    # the spawner reads it on SIGHUP and hands over its text.
+    b1, b2 = Backend(echo(b"ONE\n")), Backend(echo(b"TWO\n"))
+    p1, p2, p3 = free_port(), free_port(), free_port()
+    conf = write_file("root-only.conf", f"port {p1}\n  server {LO4}:{b1.port}\n", 0o600)
+    p = start(binary, ["-d", "-n", "-s", "-u", "nobody", "-f", conf])
+    wait_listening(LO4, p1, p)
+    st = os.stat(conf)
+    check(st.st_uid == 0 and st.st_mode & 0o777 == 0o600, "the config file is 0600 root")
+    for pid, tid in all_tasks_of(p.pid):
+        check_eq(ids(pid, tid)[0], [NOBODY] * 4, f"daemon thread {tid} uids: it cannot open the file itself")
+
+    with open(conf, "w") as f:
+        f.write(f"port {p1}\n  server {LO4}:{b1.port}\nport {p2}\n  server {LO4}:{b2.port}\n")
+    p.send_signal(signal.SIGHUP)
+    if not poll_until(lambda: "reload: done" in stderr_text(p) or "keeping the running" in stderr_text(p), 10):
+        fail(f"no end of the reload logged; stderr: {stderr_text(p)[-1500:]}")
+    check("cannot read the configuration" not in stderr_text(p), f"reload failed: {stderr_text(p)[-800:]}")
+    wait_listening(LO4, p2, p)
+    for port, greeting in ((p1, b"ONE\n"), (p2, b"TWO\n")):
+        s = connect(LO4, port)
+        check_eq(recv_exact(s, 4), greeting, f"relayed on port {port} after the reload")
+        s.close()
+
+    # An invalid version: refused with diagnostics that name the file, the running config kept.
+    with open(conf, "w") as f:
+        f.write(f"port {p3}\n  server {LO4}:{b1.port}\n  no-such-directive 1\n")
+    p.send_signal(signal.SIGHUP)
+    if not poll_until(lambda: "keeping the running configuration" in stderr_text(p), 10):
+        fail(f"the invalid version was not refused; stderr: {stderr_text(p)[-1500:]}")
+    check(f"{conf}:3:" in stderr_text(p), f"the diagnostic names the file and line: {stderr_text(p)[-800:]}")
+    check(not is_listening(LO4, p3), f"port {p3} of the refused version is not bound")
+    for port, greeting in ((p1, b"ONE\n"), (p2, b"TWO\n")):
+        s = connect(LO4, port)
+        check_eq(recv_exact(s, 4), greeting, f"port {port} still served by the kept configuration")
+        s.close()
+    check_eq(stop(p), 0, "exit status")
 
 
 def _bindable(port):
