@@ -3,6 +3,7 @@
 // logname) and, with -d, stderr. Messages that belong to a session carry its
 // id as the "Session" attribute so that per-session sinks can pick them out.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -27,6 +28,13 @@ inline void info(std::string_view m, std::uint64_t s = 0) { write(Severity::info
 inline void notice(std::string_view m, std::uint64_t s = 0) { write(Severity::notice, m, s); }
 inline void warning(std::string_view m, std::uint64_t s = 0) { write(Severity::warning, m, s); }
 inline void error(std::string_view m, std::uint64_t s = 0) { write(Severity::error, m, s); }
+
+// A second destination for every message that belongs to a session (one
+// written with a session id), e.g. that session's logfile: called on the
+// logging thread, after the severity filter, with the message text. Survives
+// init(); an empty function removes it.
+using SessionTap = std::function<void(std::uint64_t session, Severity severity, std::string_view message)>;
+void set_session_tap(SessionTap tap);
 
 // "CALL: errno text", how every failed system call is reported.
 std::string syscall_failed(std::string_view call, int err);

@@ -22,9 +22,13 @@ namespace tcpproxy {
 class SessionObserver {
 public:
     virtual ~SessionObserver() = default;
-    // All on the reaper's thread (the caller's, when not threaded), in this
-    // order for one session; started and ended exactly once, connected at most once.
-    // Once the section is known (service may be null).
+    // On the session's own thread, synchronously, just before started() is
+    // queued: for what must exist before the session logs anything else (its
+    // session logfile). Keep it short and shallow: session stacks are small.
+    virtual void starting(const SessionRecord&) {}
+    // The rest all on the reaper's thread (the caller's, when not threaded), in
+    // this order for one session; started and ended exactly once, connected at
+    // most once. Once the section is known (service may be null).
     virtual void started(const SessionRecord&) {}
     // Once the upstream server is connected.
     virtual void connected(const SessionRecord&) {}

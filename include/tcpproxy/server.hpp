@@ -3,6 +3,9 @@
 #include "tcpproxy/cli.hpp"
 #include "tcpproxy/config.hpp"
 
+#include <string>
+#include <vector>
+
 namespace tcpproxy {
 
 // Standalone daemon on every configured port. Forks into the background
@@ -13,6 +16,13 @@ int run_standalone(const CommandLine& cl, ConfigPtr config);
 // inetd mode: the connection is stdin (fd 0). Serves it with the matching
 // section and returns the session's status number (§6).
 int run_inetd(const CommandLine& cl, ConfigPtr config);
+
+// systemd socket activation (the sd_listen_fds protocol: LISTEN_PID,
+// LISTEN_FDS, descriptors from 3), called first thing: listening sockets are
+// kept for run_standalone, which uses them for the configured ports they are
+// bound to instead of binding; a passed connection (Accept=yes) becomes stdin
+// for inetd mode. Returns what was passed but not usable, for a warning.
+std::vector<std::string> adopt_activated_sockets();
 
 // True when fd is a connected TCP socket (how inetd/xinetd/systemd Accept=yes start us).
 bool is_connected_tcp_socket(int fd);

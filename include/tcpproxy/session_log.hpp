@@ -69,6 +69,10 @@ public:
     // Thread-safe; a failed write is remembered for finish(), never thrown.
     void append(std::string_view line) noexcept;
 
+    // No more lines: closes the file (later append() calls return at once) so
+    // that a session waiting for finish() holds no descriptor. Idempotent.
+    void close() noexcept;
+
     // The end of the session: with `status` in handling.exit_codes, `keep`
     // leaves the file and `process` runs handling.exit_handler with the file
     // on stdin and `env`, then removes the file (it is kept if the handler

@@ -13,6 +13,7 @@
 #include <boost/log/sinks/sync_frontend.hpp>
 #include <boost/log/sinks/syslog_backend.hpp>
 #include <boost/log/sinks/text_ostream_backend.hpp>
+#include <boost/log/sinks/unlocked_frontend.hpp>
 #include <boost/log/sources/record_ostream.hpp>
 #include <boost/log/sources/severity_logger.hpp>
 
@@ -20,6 +21,7 @@
 
 #include <cstring>
 #include <iostream>
+#include <memory>
 #include <mutex>
 
 namespace tcpproxy::log {
@@ -56,6 +58,41 @@ sinks::syslog::level syslog_level(Severity s)
     return sinks::syslog::info;
 }
 
+// Hands session messages to the session tap. Concurrent feeding: whatever
+// the tap writes to locks for itself, sessions do not queue behind each other.
+class TapBackend : public sinks::basic_sink_backend<sinks::concurrent_feeding> {
+public:
+    void set(SessionTap tap)
+    {
+        std::lock_guard lock(mutex_);
+        tap_ = tap ? std::make_shared<const SessionTap>(std::move(tap)) : nullptr;
+    }
+    void consume(const bl::record_view& rec)
+    {
+        std::shared_ptr<const SessionTap> tap;
+        {
+            std::lock_guard lock(mutex_);
+            tap = tap_;
+        }
+        const auto session = rec[session_kw];
+        const auto message = rec[bl::expressions::smessage];
+        if (!tap || !session || !message)
+            return;
+        const auto s = rec[severity_kw];
+        (*tap)(*session, s ? *s : Severity::info, *message);
+    }
+
+private:
+    std::mutex mutex_;
+    std::shared_ptr<const SessionTap> tap_;
+};
+
+boost::shared_ptr<sinks::unlocked_sink<TapBackend>>& tap_sink()
+{
+    static auto sink = boost::make_shared<sinks::unlocked_sink<TapBackend>>();
+    return sink;
+}
+
 std::mutex init_mutex;
 std::string ident_storage; // openlog() keeps the pointer: it must outlive the sink
 
@@ -71,6 +108,11 @@ void init(const Options& options)
         auto s = attrs[severity_kw];
         return debug || !s || *s != Severity::debug;
     };
+
+    tap_sink()->set_filter([filter](const bl::attribute_value_set& attrs) {
+        return attrs.count("Session") != 0 && filter(attrs);
+    });
+    core->add_sink(tap_sink());
 
     if (options.to_syslog) {
         ident_storage = options.ident;
@@ -116,6 +158,8 @@ void write(Severity severity, std::string_view message, std::uint64_t session)
     stream.flush();
     lg.push_record(std::move(rec));
 }
+
+void set_session_tap(SessionTap tap) { tap_sink()->locked_backend()->set(std::move(tap)); }
 
 std::string syscall_failed(std::string_view call, int err)
 {

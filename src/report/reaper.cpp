@@ -21,7 +21,17 @@ void Reaper::add(std::shared_ptr<SessionObserver> observer) { observers_.push_ba
 
 std::uint64_t Reaper::next_session_id() { return ids_.fetch_add(1, std::memory_order_relaxed) + 1; }
 
-void Reaper::started(const SessionRecord& r) { post(Event::started, r); }
+void Reaper::started(const SessionRecord& r)
+{
+    for (auto& o : observers_) {
+        try {
+            o->starting(r);
+        } catch (const std::exception& ex) {
+            log::error(std::string("session bookkeeping: ") + ex.what(), r.id);
+        }
+    }
+    post(Event::started, r);
+}
 
 void Reaper::connected(const SessionRecord& r) { post(Event::connected, r); }
 

@@ -1,6 +1,7 @@
 // Session logfiles and the exit handler that may process them.
 #include "tcpproxy/session_log.hpp"
 #include "tcpproxy/status_file.hpp"
+#include "tcpproxy/fd.hpp"
 
 #include <fcntl.h>
 #include <grp.h>
@@ -26,25 +27,8 @@ std::string errno_text(const std::string& call, int err)
     return call + ": " + std::strerror(err);
 }
 
-class ScopedFd {
-public:
-    explicit ScopedFd(int fd = -1) : fd_(fd) {}
-    ~ScopedFd() { reset(); }
-    ScopedFd(const ScopedFd&) = delete;
-    ScopedFd& operator=(const ScopedFd&) = delete;
-    int get() const { return fd_; }
-    void reset(int fd = -1)
-    {
-        if (fd_ >= 0)
-            ::close(fd_);
-        fd_ = fd;
-    }
-private:
-    int fd_;
-};
-
 struct Pipe {
-    ScopedFd read, write;
+    Fd read, write;
 };
 
 // pipe2 with O_CLOEXEC on both ends; nonblocking read end on request.
@@ -224,7 +208,7 @@ void supervise(HandlerRun& run, Child& child, int stderr_fd, const HandlerLimits
     const auto deadline = clock::now() + limits.time;
     LineCollector lines(limits);
     // Via syscall(): glibc 2.36's <sys/pidfd.h> lacks C linkage for C++.
-    ScopedFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, child.pid(), 0)));
+    Fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, child.pid(), 0)));
     bool pipe_open = true;
     bool poll_failed = false;
     std::optional<int> status;
@@ -286,7 +270,7 @@ HandlerRun run_exit_handler(const std::vector<std::string>& argv, int stdin_fd, 
 
     const auto args = c_strings(argv);
     const auto envp = c_strings(env);
-    ScopedFd null_fd(::open("/dev/null", O_WRONLY | O_CLOEXEC));
+    Fd null_fd(::open("/dev/null", O_WRONLY | O_CLOEXEC));
     if (null_fd.get() < 0) {
         run.error = errno_text("open(/dev/null)", errno);
         return run;
@@ -380,6 +364,18 @@ void SessionLog::append(std::string_view line) noexcept
     }
 }
 
+void SessionLog::close() noexcept
+{
+    std::lock_guard lock(mutex_);
+    if (fd_ >= 0 && ::close(std::exchange(fd_, -1)) != 0 && append_error_.empty()) {
+        try {
+            append_error_ = errno_text("close(" + path_ + ")", errno);
+        } catch (...) {
+            // No memory for the text: the close failure goes unreported.
+        }
+    }
+}
+
 SessionLogOutcome SessionLog::finish(Status status, const SessionHandling& handling,
                                      const std::vector<std::string>& env, const std::optional<Identity>& identity,
                                      const HandlerLimits& limits)
@@ -407,7 +403,7 @@ SessionLogOutcome SessionLog::finish(Status status, const SessionHandling& handl
         return out;
     }
     if (selected && handling.mode == SessionMode::process) {
-        ScopedFd input(::open(path_.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
+        Fd input(::open(path_.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
         if (input.get() < 0) {
             out.handler = HandlerRun{};
             out.handler->error = errno_text("open(" + path_ + ")", errno);

@@ -1,5 +1,6 @@
 // Status files: the line format, its parser, atomic writes, stale cleanup.
 #include "tcpproxy/status_file.hpp"
+#include "tcpproxy/fd.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -28,19 +29,6 @@ std::string errno_text(const std::string& call, const std::string& path, int err
 {
     return call + "(" + path + "): " + std::strerror(err);
 }
-
-// Owns the temporary file's descriptor until it is written and closed.
-class ScopedFd {
-public:
-    explicit ScopedFd(int fd) : fd_(fd) {}
-    ~ScopedFd() { if (fd_ >= 0) ::close(fd_); }
-    ScopedFd(const ScopedFd&) = delete;
-    ScopedFd& operator=(const ScopedFd&) = delete;
-    int get() const { return fd_; }
-    int release() { return std::exchange(fd_, -1); }
-private:
-    int fd_;
-};
 
 bool clean_field(std::string_view s)
 {
@@ -234,7 +222,7 @@ void StatusFile::write_locked()
     }
     if (raw < 0)
         throw_errno("open", temp_path_);
-    ScopedFd fd(raw);
+    Fd fd(raw);
     try {
         if (::fchmod(fd.get(), status_mode) != 0)
             throw_errno("fchmod", temp_path_);

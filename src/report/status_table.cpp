@@ -1,5 +1,6 @@
 // `tcpproxy --status`: reads a status directory and prints the sessions as a table.
 #include "tcpproxy/tools.hpp"
+#include "tcpproxy/fd.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -20,17 +21,6 @@ namespace {
 // A status line is short; anything longer than this is not one.
 constexpr std::size_t max_status_file_size = 4096;
 
-class ScopedFd {
-public:
-    explicit ScopedFd(int fd) : fd_(fd) {}
-    ~ScopedFd() { if (fd_ >= 0) ::close(fd_); }
-    ScopedFd(const ScopedFd&) = delete;
-    ScopedFd& operator=(const ScopedFd&) = delete;
-    int get() const { return fd_; }
-private:
-    int fd_;
-};
-
 struct FileRead {
     std::string content;
     std::string error;   // empty: content is valid
@@ -42,7 +32,7 @@ struct FileRead {
 FileRead read_small_file(const std::string& path)
 {
     FileRead r;
-    ScopedFd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
+    Fd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
     if (fd.get() < 0) {
         r.vanished = errno == ENOENT;
         r.error = std::string("open: ") + std::strerror(errno);

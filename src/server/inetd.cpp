@@ -1,6 +1,6 @@
 // inetd mode (reference §1): the client connection is stdin; one session,
 // then exit with its status number.
-#include "report/status_files.hpp"
+#include "report/session_reports.hpp"
 #include "server/process_setup.hpp"
 #include "session/session.hpp"
 #include "session/wake.hpp"
@@ -89,8 +89,7 @@ int run_inetd(const CommandLine&, ConfigPtr config)
     set_nonblocking(client.get());
 
     Reaper reaper(Reaper::Mode::inline_);
-    reaper.add(std::make_shared<SessionLogLines>());
-    reaper.add(std::make_shared<StatusFiles>(static_cast<long>(::getpid())));
+    add_session_reports(reaper, static_cast<long>(::getpid()), false);
     InetdHost host;
     host.reaper_ = &reaper;
     Session session(host, reaper, static_cast<long>(::getpid()));

@@ -74,9 +74,14 @@ std::vector<Fd> bind_sockets(std::uint16_t port, const BindPlan& plan)
 
 } // namespace
 
-Listener::Listener(std::uint16_t port, BindPlan plan) : port_(port), plan_(std::move(plan))
+Listener::Listener(std::uint16_t port, BindPlan plan) : Listener(port, plan, bind_sockets(port, plan))
 {
-    sockets_ = bind_sockets(port_, plan_);
+    inherited_ = false;
+}
+
+Listener::Listener(std::uint16_t port, BindPlan plan, std::vector<Fd> sockets)
+    : port_(port), plan_(std::move(plan)), sockets_(std::move(sockets)), inherited_(true)
+{
     wake_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
     if (!wake_)
         throw sys_error("eventfd");

@@ -21,6 +21,8 @@ public:
     // begins accepting. Binding before starting lets the daemon report a busy
     // port before it forks.
     Listener(std::uint16_t port, BindPlan plan);
+    // Serves sockets bound by someone else (systemd socket activation).
+    Listener(std::uint16_t port, BindPlan plan, std::vector<Fd> sockets);
     ~Listener();
     Listener(const Listener&) = delete;
     Listener& operator=(const Listener&) = delete;
@@ -32,6 +34,7 @@ public:
 
     std::uint16_t port() const { return port_; }
     const BindPlan& plan() const { return plan_; }
+    bool inherited() const { return inherited_; }
 
 private:
     void run(SessionPool& pool, ConfigHolder& config, Reaper& reaper);
@@ -40,6 +43,7 @@ private:
     std::uint16_t port_;
     BindPlan plan_;
     std::vector<Fd> sockets_;
+    bool inherited_ = false;
     Fd wake_;                      // eventfd: stop() pokes it
     Fd spare_;                     // held so that one descriptor is free when we run out
     SessionPool* pool_ = nullptr;

@@ -1,5 +1,6 @@
 #include "server/listener_set.hpp"
 
+#include "server/socket_activation.hpp"
 #include "tcpproxy/log.hpp"
 
 #include <stdexcept>
@@ -21,8 +22,29 @@ std::unique_ptr<Listener> bind_port(const PortConfig& p)
 
 void ListenerSet::bind_all(const Config& config)
 {
-    for (const auto& p : config.ports)
-        listeners_[p.port] = bind_port(p);
+    // Sockets passed by systemd serve the ports they are bound to, whatever
+    // the interface lines say (the socket unit chose the addresses); the
+    // sections still match each connection by its local address.
+    auto activated = take_activated_listeners();
+    for (const auto& p : config.ports) {
+        std::vector<Fd> mine;
+        std::string where;
+        for (auto& a : activated) {
+            if (a.fd && a.port == p.port) {
+                mine.push_back(std::move(a.fd));
+                where += (where.empty() ? "" : ", ") + a.address;
+            }
+        }
+        if (mine.empty()) {
+            listeners_[p.port] = bind_port(p);
+            continue;
+        }
+        listeners_[p.port] = std::make_unique<Listener>(p.port, bind_plan(p), std::move(mine));
+        log::notice("port " + std::to_string(p.port) + ": using the socket(s) passed by systemd (" + where + ")");
+    }
+    for (auto& a : activated)
+        if (a.fd)
+            log::warning("socket activation: " + a.address + " matches no configured port; closed");
 }
 
 void ListenerSet::start_all(SessionPool& pool, ConfigHolder& holder, Reaper& reaper)
@@ -36,7 +58,8 @@ void ListenerSet::update(const Config& config, SessionPool& pool, ConfigHolder& 
     std::map<std::uint16_t, std::unique_ptr<Listener>> next;
     for (const auto& p : config.ports) {
         auto it = listeners_.find(p.port);
-        if (it != listeners_.end() && it->second->plan() == bind_plan(p)) {
+        // A socket from systemd cannot be bound again by us: it stays while its port does.
+        if (it != listeners_.end() && (it->second->inherited() || it->second->plan() == bind_plan(p))) {
             next[p.port] = std::move(it->second);
             listeners_.erase(it);
         }

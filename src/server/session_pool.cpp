@@ -2,49 +2,86 @@
 
 #include "tcpproxy/log.hpp"
 
+#include <algorithm>
+
 namespace tcpproxy {
 
 SessionPool::SessionPool(std::size_t sessions, std::size_t stack_bytes, Reaper& reaper, long main_pid)
-    : reaper_(reaper)
+    : reaper_(reaper), stack_bytes_(stack_bytes), main_pid_(main_pid)
+{
+    resize(sessions);
+}
+
+std::unique_ptr<SessionPool::Slot> SessionPool::make_slot()
 {
     boost::thread::attributes attrs;
-    attrs.set_stack_size(stack_bytes);
-    slots_.reserve(sessions);
-    for (std::size_t i = 0; i < sessions; ++i) {
-        auto slot = std::make_unique<Slot>(*this, reaper, main_pid);
-        Slot* s = slot.get();
-        try {
-            s->primary = boost::thread(attrs, [this, s] {
-                for (;;) {
-                    s->go_primary.acquire();
-                    if (quit_.load(std::memory_order_acquire))
-                        return;
-                    s->session.run_primary();
-                }
-            });
-            s->secondary = boost::thread(attrs, [this, s] {
-                for (;;) {
-                    s->go_secondary.acquire();
-                    if (quit_.load(std::memory_order_acquire))
-                        return;
-                    s->session.run_secondary();
-                }
-            });
-        } catch (const std::exception& e) {
-            if (s->primary.joinable()) {
-                quit_.store(true);
-                s->go_primary.release();
-                s->primary.join();
-                quit_.store(false);
+    attrs.set_stack_size(stack_bytes_);
+    auto slot = std::make_unique<Slot>(*this, reaper_, main_pid_);
+    Slot* s = slot.get();
+    try {
+        s->primary = boost::thread(attrs, [this, s] {
+            for (;;) {
+                s->go_primary.acquire();
+                if (quit_.load(std::memory_order_acquire) || s->retire.load(std::memory_order_acquire))
+                    return;
+                s->session.run_primary();
             }
-            log::error("session pool: could not create more threads (" + std::string(e.what()) + "); serving at most " +
-                       std::to_string(slots_.size()) + " sessions at once");
-            break;
+        });
+        s->secondary = boost::thread(attrs, [this, s] {
+            for (;;) {
+                s->go_secondary.acquire();
+                if (quit_.load(std::memory_order_acquire))
+                    return;
+                s->session.run_secondary();
+            }
+        });
+    } catch (const std::exception& e) {
+        if (s->primary.joinable()) {
+            // This slot's flag, not the pool's: other slots are serving.
+            s->retire.store(true, std::memory_order_release);
+            s->go_primary.release();
+            s->primary.join();
         }
-        slots_.push_back(std::move(slot));
+        log::error("session pool: could not create more threads (" + std::string(e.what()) + ")");
+        return nullptr;
     }
-    for (auto it = slots_.rbegin(); it != slots_.rend(); ++it)
-        free_.push_back(it->get());
+    return slot;
+}
+
+std::size_t SessionPool::resize(std::size_t sessions)
+{
+    // Only this (the main) thread adds slots, so the count read here stays true.
+    std::size_t have = 0;
+    {
+        std::lock_guard lock(mutex_);
+        have = slots_.size();
+    }
+    // Threads are created without the lock: running sessions keep finishing meanwhile.
+    std::vector<std::unique_ptr<Slot>> added;
+    while (have + added.size() < sessions) {
+        auto slot = make_slot();
+        if (!slot)
+            break;
+        added.push_back(std::move(slot));
+    }
+    std::size_t limit = 0;
+    {
+        std::lock_guard lock(mutex_);
+        // Free slots are taken from the back: the new (cold) ones go to the
+        // front, in an order that hands out the first created first.
+        std::vector<Slot*> fresh;
+        for (auto it = added.rbegin(); it != added.rend(); ++it)
+            fresh.push_back(it->get());
+        free_.insert(free_.begin(), fresh.begin(), fresh.end());
+        for (auto& slot : added)
+            slots_.push_back(std::move(slot));
+        limit_ = std::min(sessions, slots_.size());
+        if (limit_ < sessions)
+            log::error("session pool: serving at most " + std::to_string(limit_) + " sessions at once");
+        limit = limit_;
+    }
+    cv_.notify_all(); // acceptors waiting for a slot may go on under a higher limit
+    return limit;
 }
 
 SessionPool::~SessionPool()
@@ -60,6 +97,12 @@ SessionPool::~SessionPool()
     }
 }
 
+std::size_t SessionPool::size() const
+{
+    std::lock_guard lock(mutex_);
+    return limit_;
+}
+
 std::size_t SessionPool::busy() const
 {
     std::lock_guard lock(mutex_);
@@ -69,7 +112,7 @@ std::size_t SessionPool::busy() const
 SessionPool::Slot* SessionPool::reserve(const std::atomic<bool>& cancelled)
 {
     std::unique_lock lock(mutex_);
-    cv_.wait(lock, [&] { return !free_.empty() || cancelled.load(); });
+    cv_.wait(lock, [&] { return (!free_.empty() && busy_ < limit_) || cancelled.load(); });
     if (cancelled.load())
         return nullptr;
     Slot* s = free_.back();

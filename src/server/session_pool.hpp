@@ -1,8 +1,10 @@
 #pragma once
-// The fixed pool of session slots, created at start-up: each slot is a
-// Session and two threads with small stacks that wait for it (no thread is
-// created per connection). When every slot is busy, acceptors block in
-// reserve() and new connections wait in the kernel's listen backlog.
+// The pool of session slots, created at start-up: each slot is a Session and
+// two threads with small stacks that wait for it (no thread is created per
+// connection). When `limit` slots are busy, acceptors block in reserve() and
+// new connections wait in the kernel's listen backlog. A reload may change
+// the limit: more slots are created at once; a lower limit lets running
+// sessions finish and keeps the spare threads idle.
 #include "session/session.hpp"
 #include "tcpproxy/reaper.hpp"
 
@@ -29,8 +31,13 @@ public:
     SessionPool(const SessionPool&) = delete;
     SessionPool& operator=(const SessionPool&) = delete;
 
-    std::size_t size() const { return slots_.size(); }
+    // The most sessions served at once.
+    std::size_t size() const;
     std::size_t busy() const;
+
+    // Serves up to `sessions` at once from now on (creating slots as needed,
+    // fewer with a log line when the system refuses threads); returns the new limit.
+    std::size_t resize(std::size_t sessions);
 
     // A free slot, waiting for one as long as needed; null once `cancelled`
     // is true (whoever sets it calls wake_waiters()).
@@ -46,9 +53,14 @@ public:
 
 private:
     void finished(Slot& slot, SessionRecord&& record);
+    // A slot with its two threads, or null when a thread cannot be created.
+    std::unique_ptr<Slot> make_slot();
 
     Reaper& reaper_;
-    std::vector<std::unique_ptr<Slot>> slots_;
+    std::size_t stack_bytes_;
+    long main_pid_;
+    std::vector<std::unique_ptr<Slot>> slots_; // only grows; guarded by mutex_ once threads run
+    std::size_t limit_ = 0;
     mutable std::mutex mutex_;
     std::condition_variable cv_;
     std::vector<Slot*> free_;     // LIFO: the most recently used threads (warm stacks) go first
@@ -68,6 +80,7 @@ struct SessionPool::Slot : SessionHost {
     boost::thread primary;
     boost::thread secondary;
     bool busy = false; // guarded by the pool's mutex
+    std::atomic<bool> retire{false}; // its threads could not all be created: the primary ends
 };
 
 } // namespace tcpproxy

@@ -2,7 +2,8 @@
 // and react to signals: SIGTERM/SIGINT shut down cleanly, SIGHUP reloads.
 #include "server/daemon.hpp"
 #include "server/listener_set.hpp"
-#include "report/status_files.hpp"
+#include "report/session_reports.hpp"
+#include "report/status_file_observer.hpp"
 #include "server/process_setup.hpp"
 #include "server/session_pool.hpp"
 #include "tcpproxy/config_load.hpp"
@@ -15,6 +16,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <optional>
 #include <sstream>
@@ -46,7 +48,8 @@ void log_diagnostics(const Diagnostics& ds)
 }
 
 // SIGHUP: a valid new config replaces the old one for new connections.
-void reload(const CommandLine& cl, ConfigHolder& holder, ListenerSet& listeners, SessionPool& pool, Reaper& reaper)
+void reload(const CommandLine& cl, ConfigHolder& holder, ListenerSet& listeners, SessionPool& pool, Reaper& reaper,
+            std::size_t fd_limit)
 {
     if (cl.server) {
         log::notice("SIGHUP: running from the command line (-b), nothing to reload");
@@ -65,8 +68,16 @@ void reload(const CommandLine& cl, ConfigHolder& holder, ListenerSet& listeners,
         return;
     }
     const auto old = holder.get();
-    if (settings.config->max_sessions != old->max_sessions)
-        log::warning("reload: max-sessions changes take effect at the next start");
+    if (settings.config->max_sessions != old->max_sessions) {
+        // Running sessions are never cut: a higher limit adds slots now, a
+        // lower one holds new connections back until enough have ended.
+        const auto want = std::min<std::size_t>(settings.config->max_sessions, sessions_that_fit(fd_limit));
+        if (want < settings.config->max_sessions)
+            log::warning("reload: max-sessions " + std::to_string(settings.config->max_sessions) + " needs more than the " +
+                         std::to_string(fd_limit) + " descriptors allowed");
+        log::notice("reload: max-sessions " + std::to_string(old->max_sessions) + " -> " +
+                    std::to_string(pool.resize(want)) + " session slots");
+    }
     holder.set(settings.config);
     listeners.update(*settings.config, pool, holder, reaper);
     log::notice("reload: done, " + std::to_string(listeners.size()) + " port(s)");
@@ -105,8 +116,7 @@ int run_standalone(const CommandLine& cl_in, ConfigPtr config)
     std::optional<SessionPool> pool;
     auto create_sessions = [&] {
         reaper.emplace(Reaper::Mode::threaded);
-        reaper->add(std::make_shared<SessionLogLines>());
-        reaper->add(std::make_shared<StatusFiles>(static_cast<long>(::getpid())));
+        add_session_reports(*reaper, static_cast<long>(::getpid()), true);
         pool.emplace(sessions, session_stack_bytes, *reaper, static_cast<long>(::getpid()));
     };
     if (config->debug)
@@ -143,6 +153,7 @@ int run_standalone(const CommandLine& cl_in, ConfigPtr config)
         }
     }
 
+    clean_stale_status_files(config->statdir);
     ConfigHolder holder(config);
     listeners.start_all(*pool, holder, *reaper);
     log::notice(std::string("tcpproxy ") + TCPPROXY_VERSION + " started: " + std::to_string(listeners.size()) +
@@ -159,7 +170,7 @@ int run_standalone(const CommandLine& cl_in, ConfigPtr config)
         if (::sigwait(&wanted, &sig) != 0)
             continue;
         if (sig == SIGHUP) {
-            reload(cl, holder, listeners, *pool, *reaper);
+            reload(cl, holder, listeners, *pool, *reaper, limit);
             continue;
         }
         log::notice(std::string("received ") + ::strsignal(sig) + ", shutting down");

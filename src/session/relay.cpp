@@ -56,7 +56,8 @@ class Copier {
 public:
     // One burst: reads what is there and writes it all. nullopt = read nothing
     // right now (EAGAIN), go back to waiting.
-    std::optional<RelayOutcome> burst(int from, int to, Activity& activity, std::uint64_t& bytes, bool& done)
+    std::optional<RelayOutcome> burst(int from, int to, Activity& activity, std::uint64_t& bytes, bool& done,
+                                      CaptureWriter* capture, Direction dir)
     {
         if (!buffer_)
             buffer_ = std::make_unique<char[]>(copy_buffer_bytes); // only ever in fallback mode
@@ -78,6 +79,8 @@ public:
             while (off < static_cast<std::size_t>(n)) {
                 const ssize_t m = ::send(to, buffer_.get() + off, static_cast<std::size_t>(n) - off, MSG_NOSIGNAL);
                 if (m > 0) {
+                    if (capture) // never waits for the disk: a bounded buffer, else a DROP record
+                        capture->record(dir, buffer_.get() + off, static_cast<std::size_t>(m));
                     off += static_cast<std::size_t>(m);
                     bytes += static_cast<std::uint64_t>(m);
                     activity.touch();
@@ -108,11 +111,11 @@ RelayOutcome end_of_stream(int to)
 
 } // namespace
 
-RelayOutcome relay(int from, int to, Activity& activity, std::uint64_t& bytes)
+RelayOutcome relay(int from, int to, Activity& activity, std::uint64_t& bytes, CaptureWriter* capture, Direction dir)
 {
     auto& pool = PipePool::instance();
     Copier copier;
-    bool splice_works = true;
+    bool splice_works = capture == nullptr;
     for (;;) {
         // Idle: hold no pipe while waiting for the source.
         if (const auto w = activity.wait(from, POLLIN); w != Wait::ready)
@@ -123,7 +126,7 @@ RelayOutcome relay(int from, int to, Activity& activity, std::uint64_t& bytes)
             pipe = pool.acquire();
         if (!pipe) {
             bool done = false;
-            if (auto out = copier.burst(from, to, activity, bytes, done))
+            if (auto out = copier.burst(from, to, activity, bytes, done, capture, dir))
                 return *out;
             if (done)
                 return end_of_stream(to);

@@ -3,6 +3,7 @@
 // an error, the idle timeout or a stop. Both descriptors are non-blocking;
 // the only place this blocks is Activity::wait (a wakeable ppoll).
 #include "session/activity.hpp"
+#include "tcpproxy/capture.hpp"
 
 #include <cstdint>
 
@@ -22,6 +23,9 @@ struct RelayOutcome {
 
 // Copies with splice(2) through a pipe from the shared pool, falling back to
 // read/write when splice is not possible. `bytes` counts what reached `to`.
-RelayOutcome relay(int from, int to, Activity& activity, std::uint64_t& bytes);
+// With `capture`, always read/write (the bytes must pass through our memory to
+// be recorded): each piece is recorded as `dir` once it has been sent.
+RelayOutcome relay(int from, int to, Activity& activity, std::uint64_t& bytes, CaptureWriter* capture = nullptr,
+                   Direction dir = Direction::client_to_server);
 
 } // namespace tcpproxy

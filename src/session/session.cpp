@@ -2,7 +2,9 @@
 
 #include "process/environment.hpp"
 #include "server/dispatch.hpp"
+#include "session/capture_open.hpp"
 #include "session/child_watch.hpp"
+#include "session/proxy_header_io.hpp"
 #include "session/relay.hpp"
 #include "session/upstream.hpp"
 #include "session/wake.hpp"
@@ -103,7 +105,8 @@ void Session::run_primary()
     if (relaying) {
         threads_left_.store(2, std::memory_order_relaxed);
         host_.start_secondary(*this);
-        const auto out = relay(client_.get(), server_.get(), activity_, record_.bytes_client);
+        const auto out = relay(client_.get(), server_.get(), activity_, record_.bytes_client, capture_.get(),
+                               Direction::client_to_server);
         on_relay_end(out, true);
     }
     leave(0);
@@ -112,7 +115,8 @@ void Session::run_primary()
 void Session::run_secondary()
 {
     enter(1);
-    const auto out = relay(server_.get(), client_.get(), activity_, record_.bytes_server);
+    const auto out = relay(server_.get(), client_.get(), activity_, record_.bytes_server, capture_.get(),
+                           Direction::server_to_client);
     on_relay_end(out, false);
     leave(1);
 }
@@ -156,6 +160,9 @@ bool Session::prepare()
     }
     const PortConfig* port = find_port(*config_, r.local.port);
     r.service = port ? match_service(*port, r.local.ip, interface_addresses) : nullptr;
+    // accept-proxy: the header names the client, for everything from here on.
+    const std::string proxy_refusal =
+        r.service && r.service->accept_proxy ? take_client_proxy_header(r, client_.get(), activity_) : "";
     const IpAddress client_ip = r.client.ip.unmapped();
     r.client_name = config_->resolve_names ? host_name_of(client_ip) : client_ip.str();
     reaper_.started(r);
@@ -163,6 +170,10 @@ bool Session::prepare()
         return false;
     if (!r.service) {
         end(Status::access, "no section for " + Endpoint{r.local.ip.unmapped(), r.local.port}.str());
+        return false;
+    }
+    if (!proxy_refusal.empty()) {
+        end(Status::access, proxy_refusal);
         return false;
     }
     if (!access_allowed())
@@ -185,6 +196,17 @@ bool Session::prepare()
     r.server_name = up.server_name;
     r.outgoing = up.outgoing;
     reaper_.connected(r);
+    if (r.service->proxy_protocol) {
+        bool stopped = false;
+        const auto err = send_upstream_proxy_header(r, server_.get(), activity_, stopped);
+        if (stopped)
+            return false;
+        if (!err.empty()) {
+            end(Status::server, err);
+            return false;
+        }
+    }
+    capture_ = open_capture(r, main_pid_);
     // The idle clock starts now: connecting (and failing over) is not idleness.
     activity_.reset_timeout(r.service->timeout);
     return !activity_.stopping();
@@ -274,6 +296,7 @@ void Session::finish()
     client_.reset();
     server_.reset();
     record_.duration = std::chrono::steady_clock::now() - record_.started_steady;
+    close_capture(capture_, record_.id); // may wait for the disk: not part of the session's duration
     config_.reset();
     host_.finished(*this, std::move(record_));
 }

@@ -9,6 +9,7 @@
 // passes it to the reaper); that call is the last touch of the object.
 #include "session/activity.hpp"
 #include "process/child.hpp"
+#include "tcpproxy/capture.hpp"
 #include "tcpproxy/config.hpp"
 #include "tcpproxy/fd.hpp"
 #include "tcpproxy/reaper.hpp"
@@ -17,6 +18,7 @@
 #include <pthread.h>
 
 #include <atomic>
+#include <memory>
 #include <mutex>
 #include <string>
 
@@ -73,6 +75,7 @@ private:
 
     Fd client_;
     Fd server_;
+    std::unique_ptr<CaptureWriter> capture_; // set before the relay starts, closed in finish()
     ConfigPtr config_;
     SessionRecord record_;
     Activity activity_;
