@@ -78,6 +78,19 @@ def descriptor_exhaustion(binary):
     for t in senders:
         t.start()
 
+    # The stuck directions take their pipes as data reaches them, which on a
+    # loaded machine takes a while. Probe only once every descriptor is taken:
+    # a probe's session that got the last ones first would hand them (its
+    # sockets, its pooled pipes) to the next probe, round after round, while
+    # the directions that found none copy without a pipe and never ask again.
+    def fds_in_use():
+        try:
+            return len(os.listdir(f"/proc/{p.pid}/fd"))
+        except OSError:
+            return 0
+    check(poll_until(lambda: fds_in_use() >= LIMIT, 30),
+          f"the stuck sessions did not use up the {LIMIT} descriptors: {fds_in_use()} in use")
+
     # New connections now find no descriptor left: each is turned away promptly.
     def turned_away():
         try:
