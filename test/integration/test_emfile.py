@@ -88,7 +88,10 @@ def descriptor_exhaustion(binary):
             return len(os.listdir(f"/proc/{p.pid}/fd"))
         except OSError:
             return 0
-    check(poll_until(lambda: fds_in_use() >= LIMIT, 30),
+    # A pipe takes two descriptors: one may stay free. Then a new connection
+    # is accepted but finds none for its server (turned away all the same),
+    # and accept4 itself never fails.
+    check(poll_until(lambda: fds_in_use() >= LIMIT - 1, 30),
           f"the stuck sessions did not use up the {LIMIT} descriptors: {fds_in_use()} in use")
 
     # New connections now find no descriptor left: each is turned away promptly.
@@ -113,7 +116,13 @@ def descriptor_exhaustion(binary):
     used = cpu_seconds(p.pid) - c0
     check(used < 0.3 * (time.monotonic() - t0), f"proxy burnt {used:.2f}s CPU in 1.5s while out of descriptors")
     err = stderr_text(p)
-    check_eq(err.count("Too many open files"), 1, "accept4 EMFILE logged once for the episode")
+    # With every descriptor taken, accept4 fails: once per episode in the log.
+    # With one left, the connection is accepted and its server socket fails.
+    accept_episode = "accept4: Too many open files" in err
+    if accept_episode:
+        check_eq(err.count("accept4: Too many open files"), 1, "accept4 EMFILE logged once for the episode")
+    else:
+        check("Too many open files" in err, "the server socket's EMFILE logged")
 
     # Let the stuck sessions drain: every byte still arrives.
     release.set()
@@ -154,7 +163,8 @@ def descriptor_exhaustion(binary):
         except (OSError, Exception):
             return False
     check(poll_until(served, 15, interval=0.2), f"service did not resume{' ' + stderr_text(p)[-300:]}")
-    check(poll_until(lambda: "accepting connections again" in stderr_text(p), 5), "recovery logged")
+    if accept_episode:
+        check(poll_until(lambda: "accepting connections again" in stderr_text(p), 5), "recovery logged")
 
 
 if __name__ == "__main__":
