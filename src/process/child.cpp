@@ -1,5 +1,7 @@
 #include "process/child.hpp"
 
+#include "process/message_socket.hpp"
+#include "process/spawn_protocol.hpp"
 #include "session/wake.hpp"
 
 #include <fcntl.h>
@@ -44,7 +46,8 @@ Child& Child::operator=(Child&& o) noexcept
     if (this != &o) {
         kill_and_reap();
         pid_ = o.pid_;
-        pidfd_ = std::move(o.pidfd_);
+        watch_ = std::move(o.watch_);
+        remote_ = o.remote_;
         o.pid_ = -1;
     }
     return *this;
@@ -97,52 +100,107 @@ Child Child::spawn(const Spec& spec)
         ::kill(pid, SIGKILL);
         ::waitpid(pid, nullptr, 0);
         c.pid_ = -1;
-        throw sys_error("pidfd_open", e);
+        throw sys_error("watch_open", e);
     }
     ::fcntl(pfd, F_SETFD, FD_CLOEXEC);
-    c.pidfd_.reset(pfd);
+    c.watch_.reset(pfd);
     return c;
+}
+
+Child Child::remote(Fd control, pid_t pid)
+{
+    Child c;
+    c.pid_ = pid;
+    c.watch_ = std::move(control);
+    c.remote_ = true;
+    return c;
+}
+
+std::optional<int> Child::take_report(bool wait)
+{
+    for (;;) {
+        auto got = receive_message(watch_.get(), spawn_protocol::max_message, 0, !wait);
+        if (got.kind == Received::Kind::would_block)
+            return std::nullopt;
+        std::optional<int> status;
+        if (got.kind == Received::Kind::message) {
+            const auto answer = spawn_protocol::decode_answer(got.bytes.data(), got.bytes.size());
+            if (!answer)
+                continue; // not for us: the spawner only sends Exited here
+            if (const auto* e = std::get_if<spawn_protocol::Exited>(&*answer))
+                status = e->wait_status;
+            else
+                continue;
+        } else {
+            // The spawner went away: it killed its children on the way out.
+            status = SIGKILL;
+        }
+        watch_.reset();
+        pid_ = -1;
+        return status;
+    }
 }
 
 std::optional<int> Child::try_reap()
 {
-    if (!pidfd_)
+    if (!watch_)
         return std::nullopt;
+    if (remote_)
+        return take_report(false);
     siginfo_t info{};
-    if (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_.get()), &info, WEXITED | WNOHANG) < 0)
+    if (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(watch_.get()), &info, WEXITED | WNOHANG) < 0)
         return std::nullopt;
     if (info.si_pid == 0)
         return std::nullopt;
-    pidfd_.reset();
+    watch_.reset();
     pid_ = -1;
     return status_from(info);
 }
 
 int Child::reap()
 {
+    if (!watch_)
+        return W_EXITCODE(127, 0);
+    if (remote_)
+        return *take_report(true);
     siginfo_t info{};
-    while (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_.get()), &info, WEXITED) < 0) {
+    while (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(watch_.get()), &info, WEXITED) < 0) {
         if (errno != EINTR) {
-            pidfd_.reset();
+            watch_.reset();
             pid_ = -1;
             return W_EXITCODE(127, 0);
         }
     }
-    pidfd_.reset();
+    watch_.reset();
     pid_ = -1;
     return status_from(info);
 }
 
 void Child::signal(int sig) noexcept
 {
-    if (pidfd_)
-        ::pidfd_send_signal(pidfd_.get(), sig, nullptr, 0);
+    if (!watch_)
+        return;
+    if (remote_) {
+        try {
+            send_message(watch_.get(), spawn_protocol::encode(spawn_protocol::Signal{sig}), {}, true);
+        } catch (...) {
+            // Out of memory for a few bytes: the session's end closes the socket, which kills it too.
+        }
+        return;
+    }
+    ::pidfd_send_signal(watch_.get(), sig, nullptr, 0);
 }
 
 void Child::kill_and_reap() noexcept
 {
-    if (!pidfd_)
+    if (!watch_)
         return;
+    if (remote_) {
+        // Closing the control socket is the request: the spawner kills and reaps it.
+        watch_.reset();
+        pid_ = -1;
+        return;
+    }
     signal(SIGKILL);
     reap();
 }

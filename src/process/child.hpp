@@ -4,6 +4,11 @@
 // exit can be polled together with other descriptors and can never be
 // confused with a reused pid. A Child that is destroyed unreaped is killed
 // and reaped: no zombies.
+//
+// A remote Child was started by the privileged spawner (spawner.hpp) and is
+// the spawner's child, not ours: it is watched through its control socket,
+// which becomes readable when the spawner reports its exit; signals go as
+// requests on that socket, and closing it makes the spawner kill and reap it.
 #include "tcpproxy/fd.hpp"
 
 #include <sys/types.h>
@@ -31,10 +36,13 @@ public:
 
     // Throws std::system_error ("posix_spawn: No such file or directory"...).
     static Child spawn(const Spec& spec);
+    // A program the spawner started: `control` is its control socket.
+    static Child remote(Fd control, pid_t pid);
 
-    bool running() const { return pidfd_.valid(); }
+    bool running() const { return watch_.valid(); }
     pid_t pid() const { return pid_; }
-    int pidfd() const { return pidfd_.get(); }
+    // Readable (POLLIN) once the child has exited: poll it, then try_reap().
+    int watch_fd() const { return watch_.get(); }
 
     // Reaps the child if it has exited: its wait status (as waitpid gives it).
     std::optional<int> try_reap();
@@ -44,8 +52,10 @@ public:
 
 private:
     void kill_and_reap() noexcept;
+    std::optional<int> take_report(bool wait);
     pid_t pid_ = -1;
-    Fd pidfd_;
+    Fd watch_;            // local: the pidfd; remote: the control socket
+    bool remote_ = false;
 };
 
 // "exit 3", "signal 9 (Killed)": for logs.

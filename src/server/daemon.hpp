@@ -31,6 +31,8 @@ public:
     Pidfile(Pidfile&& o) noexcept : path_(std::move(o.path_)) { o.path_.clear(); }
     Pidfile& operator=(Pidfile&&) = delete;
     ~Pidfile();
+    // Someone else (the privileged spawner) removes the file now.
+    void disown() { path_.clear(); }
 
 private:
     std::string path_;

@@ -1,6 +1,7 @@
 // inetd mode (reference §1): the client connection is stdin; one session,
 // then exit with its status number.
 #include "report/session_reports.hpp"
+#include "server/privileges.hpp"
 #include "server/process_setup.hpp"
 #include "session/session.hpp"
 #include "session/wake.hpp"
@@ -87,6 +88,12 @@ int run_inetd(const CommandLine&, ConfigPtr config)
         ::close(null);
     }
     set_nonblocking(client.get());
+    try {
+        drop_privileges_inetd(*config, client.get());
+    } catch (const std::exception& e) {
+        log::error(std::string("giving up root: ") + e.what());
+        return status_code(Status::proxy);
+    }
 
     Reaper reaper(Reaper::Mode::inline_);
     add_session_reports(reaper, static_cast<long>(::getpid()), false);

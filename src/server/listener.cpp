@@ -1,5 +1,6 @@
 #include "server/listener.hpp"
 
+#include "process/launch.hpp"
 #include "tcpproxy/log.hpp"
 #include "tcpproxy/socket.hpp"
 
@@ -53,19 +54,19 @@ std::vector<Fd> bind_sockets(std::uint16_t port, const BindPlan& plan)
     std::vector<Fd> out;
     if (!plan.wildcard) {
         for (const auto& a : plan.addresses)
-            out.push_back(listen_on(Endpoint{a, port}, true, backlog));
+            out.push_back(launch::listener(Endpoint{a, port}, true, backlog));
         return out;
     }
     // One dual-stack socket where the system allows it ...
     try {
-        out.push_back(listen_on(Endpoint{any_address(true), port}, false, backlog));
+        out.push_back(launch::listener(Endpoint{any_address(true), port}, false, backlog));
         return out;
     } catch (const std::system_error&) {
     }
     // ... else IPv4 and, if there is IPv6 at all, a v6-only socket beside it.
-    out.push_back(listen_on(Endpoint{any_address(false), port}, false, backlog));
+    out.push_back(launch::listener(Endpoint{any_address(false), port}, false, backlog));
     try {
-        out.push_back(listen_on(Endpoint{any_address(true), port}, true, backlog));
+        out.push_back(launch::listener(Endpoint{any_address(true), port}, true, backlog));
     } catch (const std::system_error& e) {
         log::warning("port " + std::to_string(port) + ": IPv6 not available (" + e.what() + "); IPv4 only");
     }

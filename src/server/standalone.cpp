@@ -2,8 +2,10 @@
 // and react to signals: SIGTERM/SIGINT shut down cleanly, SIGHUP reloads.
 #include "server/daemon.hpp"
 #include "server/listener_set.hpp"
+#include "process/launch.hpp"
 #include "report/session_reports.hpp"
 #include "report/status_file_observer.hpp"
+#include "server/privileges.hpp"
 #include "server/process_setup.hpp"
 #include "server/session_pool.hpp"
 #include "tcpproxy/config_load.hpp"
@@ -56,6 +58,7 @@ void reload(const CommandLine& cl, ConfigHolder& holder, ListenerSet& listeners,
         return;
     }
     log::notice("SIGHUP: reloading " + cl.config_file);
+    launch::reload();
     auto loaded = load_config_file(cl.config_file);
     log_diagnostics(loaded.diagnostics);
     if (!loaded.config) {
@@ -107,21 +110,6 @@ int run_standalone(const CommandLine& cl_in, ConfigPtr config)
                      " sessions at once");
     }
 
-    // The session slots exist before the ports listen, so that a client
-    // connecting as soon as a port listens is served at once (creating the
-    // threads is not free: ~2 ms each under ThreadSanitizer). Threads do not
-    // survive fork(): a daemon creates them after daemonize(), and its
-    // readiness report tells the parent when they exist.
-    std::optional<Reaper> reaper;
-    std::optional<SessionPool> pool;
-    auto create_sessions = [&] {
-        reaper.emplace(Reaper::Mode::threaded);
-        add_session_reports(*reaper, static_cast<long>(::getpid()), true);
-        pool.emplace(sessions, session_stack_bytes, *reaper, static_cast<long>(::getpid()));
-    };
-    if (config->debug)
-        create_sessions();
-
     ListenerSet listeners;
     try {
         listeners.bind_all(*config);
@@ -139,7 +127,6 @@ int run_standalone(const CommandLine& cl_in, ConfigPtr config)
             return 1;
         }
         log::init(log_options(*config, false));
-        create_sessions();
     }
 
     std::optional<Pidfile> pidfile;
@@ -154,10 +141,26 @@ int run_standalone(const CommandLine& cl_in, ConfigPtr config)
     }
 
     clean_stale_status_files(config->statdir);
+    // Root is given up here, before any thread starts; the spawner that keeps
+    // it outlives everything below (it is destroyed last, then removes the pidfile).
+    std::unique_ptr<Spawner> spawner;
+    try {
+        spawner = drop_privileges_standalone(cl, *config, pidfile ? pidfile_path : std::string());
+        if (spawner && pidfile)
+            pidfile->disown();
+    } catch (const std::exception& e) {
+        log::error(std::string("giving up root: ") + e.what());
+        report_readiness(readiness, std::string("giving up root: ") + e.what());
+        return 1;
+    }
+
+    Reaper reaper(Reaper::Mode::threaded);
+    add_session_reports(reaper, static_cast<long>(::getpid()), true);
+    SessionPool pool(sessions, session_stack_bytes, reaper, static_cast<long>(::getpid()));
     ConfigHolder holder(config);
-    listeners.start_all(*pool, holder, *reaper);
+    listeners.start_all(pool, holder, reaper);
     log::notice(std::string("tcpproxy ") + TCPPROXY_VERSION + " started: " + std::to_string(listeners.size()) +
-                " port(s), " + std::to_string(pool->size()) + " session slots");
+                " port(s), " + std::to_string(pool.size()) + " session slots");
     report_readiness(readiness, "");
 
     sigset_t wanted;
@@ -170,7 +173,7 @@ int run_standalone(const CommandLine& cl_in, ConfigPtr config)
         if (::sigwait(&wanted, &sig) != 0)
             continue;
         if (sig == SIGHUP) {
-            reload(cl, holder, listeners, *pool, *reaper, limit);
+            reload(cl, holder, listeners, pool, reaper, limit);
             continue;
         }
         log::notice(std::string("received ") + ::strsignal(sig) + ", shutting down");
@@ -178,9 +181,9 @@ int run_standalone(const CommandLine& cl_in, ConfigPtr config)
     }
 
     listeners.stop_all();
-    if (!pool->stop_sessions(Status::proxy, "proxy shutting down", shutdown_grace))
+    if (!pool.stop_sessions(Status::proxy, "proxy shutting down", shutdown_grace))
         log::error("shutdown: some sessions did not end in time");
-    reaper->stop();
+    reaper.stop();
     log::notice("stopped");
     return 0;
 }

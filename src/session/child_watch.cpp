@@ -26,6 +26,8 @@ std::pair<Fd, Fd> stderr_pipe()
 ChildEnd watch_child(Child& child, Fd& err, const Activity& activity, std::int64_t deadline_ms,
                      std::int64_t grace_ms, const std::string& label, std::uint64_t session_id)
 {
+    // The session id goes into the text too: stderr and syslog show no attributes.
+    const std::string prefix = "session=" + std::to_string(session_id) + " " + label + ": ";
     std::string partial;
     auto read_err = [&](bool flush) {
         char buf[1024];
@@ -37,12 +39,12 @@ ChildEnd watch_child(Child& child, Fd& err, const Activity& activity, std::int64
                 break;
             partial.append(buf, static_cast<std::size_t>(n));
             for (auto nl = partial.find('\n'); nl != std::string::npos; nl = partial.find('\n')) {
-                log::warning(label + ": " + partial.substr(0, nl), session_id);
+                log::warning(prefix + partial.substr(0, nl), session_id);
                 partial.erase(0, nl + 1);
             }
         }
         if (flush && !partial.empty()) {
-            log::warning(label + ": " + partial, session_id);
+            log::warning(prefix + partial, session_id);
             partial.clear();
         }
     };
@@ -66,7 +68,7 @@ ChildEnd watch_child(Child& child, Fd& err, const Activity& activity, std::int64
             child.signal(SIGKILL);
             wait_ms = -1; // now it goes: its pidfd wakes us
         }
-        pollfd fds[2] = {{child.pidfd(), POLLIN, 0}, {err.get(), POLLIN, 0}};
+        pollfd fds[2] = {{child.watch_fd(), POLLIN, 0}, {err.get(), POLLIN, 0}};
         const int n = wake::poll(fds, err_open ? 2 : 1, static_cast<int>(std::min<std::int64_t>(wait_ms, 1 << 30)));
         if (n <= 0)
             continue;
@@ -85,7 +87,7 @@ ChildEnd watch_child(Child& child, Fd& err, const Activity& activity, std::int64
     if (err_open)
         read_err(true); // its last words (a grandchild keeping the pipe open is not waited for)
     else if (!partial.empty())
-        log::warning(label + ": " + partial, session_id);
+        log::warning(prefix + partial, session_id);
     return end;
 }
 

@@ -1,10 +1,13 @@
 #include "session/session.hpp"
 
+#include "net/original_destination.hpp"
 #include "process/environment.hpp"
+#include "process/launch.hpp"
 #include "server/dispatch.hpp"
 #include "session/capture_open.hpp"
 #include "session/child_watch.hpp"
 #include "session/proxy_header_io.hpp"
+#include "session/redirect.hpp"
 #include "session/relay.hpp"
 #include "session/upstream.hpp"
 #include "session/wake.hpp"
@@ -165,6 +168,8 @@ bool Session::prepare()
         r.service && r.service->accept_proxy ? take_client_proxy_header(r, client_.get(), activity_) : "";
     const IpAddress client_ip = r.client.ip.unmapped();
     r.client_name = config_->resolve_names ? host_name_of(client_ip) : client_ip.str();
+    if (r.service && r.service->redirect != RedirectMode::none)
+        r.origdst = redirected_from(client_.get(), r.local);
     reaper_.started(r);
     if (activity_.stopping())
         return false;
@@ -176,6 +181,18 @@ bool Session::prepare()
         end(Status::access, proxy_refusal);
         return false;
     }
+    const auto redirect = redirect_action(r.service->redirect, r.origdst.has_value(), !r.service->exec.empty(),
+                                          r.origdst && is_own_listener(*config_, *r.origdst));
+    if (r.origdst)
+        log::notice("redirected: original destination " + r.origdst->str(), r.id);
+    if (redirect == RedirectAction::refuse_direct) {
+        end(Status::access, "not a redirected connection (redirect-mode forward-only)");
+        return false;
+    }
+    if (redirect == RedirectAction::refuse_loop) {
+        end(Status::access, "original destination " + r.origdst->str() + " is this proxy itself");
+        return false;
+    }
     if (!access_allowed())
         return false;
     if (!r.service->exec.empty()) {
@@ -183,7 +200,8 @@ bool Session::prepare()
         return false;
     }
 
-    auto up = connect_upstream(*r.service, r.local.port, activity_, r.id);
+    auto up = redirect == RedirectAction::original ? connect_original(*r.service, *r.origdst, activity_)
+                                                   : connect_upstream(*r.service, r.local.port, activity_, r.id);
     if (up.stopped)
         return false;
     failures_ = up.failures;
@@ -230,7 +248,7 @@ bool Session::access_allowed()
                      err_write.get()};
     Child child;
     try {
-        child = Child::spawn(spec);
+        child = launch::program(spec, s.user);
     } catch (const std::exception& e) {
         end(Status::access, std::string("acp ") + s.acp + ": " + e.what());
         return false;
@@ -269,7 +287,7 @@ void Session::run_handler()
                      client_.get(), err_write.get()};
     Child child;
     try {
-        child = Child::spawn(spec);
+        child = launch::program(spec, s.user);
     } catch (const std::exception& e) {
         end(Status::proxy, std::string("handler ") + s.exec.front() + ": " + e.what());
         return;

@@ -165,4 +165,29 @@ UpstreamResult connect_upstream(const Service& service, std::uint16_t local_port
     return r;
 }
 
+UpstreamResult connect_original(const Service& service, const Endpoint& to, const Activity& activity)
+{
+    UpstreamResult r;
+    auto source = source_for(service);
+    if (source && source->is_v4() != to.ip.is_v4())
+        source.reset(); // srcip/rotate of the other family does not apply to this destination
+    std::string error;
+    bool stopped = false;
+    const auto deadline = Activity::now_ms() + static_cast<std::int64_t>(service.connect_timeout()) * 1000;
+    Fd fd = attempt(to, source, activity, deadline, error, stopped);
+    if (stopped) {
+        r.stopped = true;
+        return r;
+    }
+    if (!fd) {
+        r.error = "original destination " + to.str() + ": " + error;
+        return r;
+    }
+    r.fd = std::move(fd);
+    r.server = to;
+    r.server_name = to.ip.str();
+    r.outgoing = local_endpoint(r.fd.get());
+    return r;
+}
+
 } // namespace tcpproxy

@@ -24,6 +24,11 @@ struct UpstreamResult {
 UpstreamResult connect_upstream(const Service& service, std::uint16_t local_port, const Activity& activity,
                                 std::uint64_t session_id);
 
+// redirect-mode forward: one attempt at the original destination `to`
+// (srcip/rotate applied when of its family). Not a failover list: a failure
+// is the session's CONNECT, not a WARNING.
+UpstreamResult connect_original(const Service& service, const Endpoint& to, const Activity& activity);
+
 // The n-th address of the rotate range [first, last], wrapping around.
 IpAddress rotate_address(const IpAddress& first, const IpAddress& last, std::uint64_t n);
 

@@ -117,6 +117,8 @@ def wait_listening(host, port, proc=None, timeout=WAIT):
 
 _procs = []
 _scratch = tempfile.mkdtemp(prefix="tcpproxy-it-")
+# Handlers run as the configured user (nobody by default when we are root): they must reach their scripts.
+os.chmod(_scratch, 0o755)
 
 
 def scratch(name):
@@ -131,15 +133,24 @@ def write_file(name, text, mode=0o644):
     return path
 
 
-def user_args():
-    # As root, run as the invoking user where the engine supports it; harmless otherwise.
-    return []
+# Started as root, tcpproxy handles connections as `nobody` unless told otherwise; the tests
+# write status files, session logs and captures into directories of the invoking user, so
+# they name that user (as the conformance suite does). test_privilege turns this off.
+run_as_invoking_user = True
+
+
+def user_args(args):
+    if not run_as_invoking_user or os.geteuid() != 0 or "-u" in args:
+        return []
+    import pwd
+    return ["-u", pwd.getpwuid(os.geteuid()).pw_name]
 
 
 def start(binary, args, stdin=None, stdout=None, preexec=None):
     errpath = scratch(f"stderr.{len(_procs)}")
     err = open(errpath, "wb")
-    p = subprocess.Popen([binary] + [str(a) for a in args], stdin=stdin if stdin is not None else subprocess.DEVNULL,
+    args = [str(a) for a in args]
+    p = subprocess.Popen([binary] + user_args(args) + args, stdin=stdin if stdin is not None else subprocess.DEVNULL,
                          stdout=stdout if stdout is not None else subprocess.DEVNULL, stderr=err,
                          preexec_fn=preexec, close_fds=True)
     err.close()

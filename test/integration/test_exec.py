@@ -63,19 +63,19 @@ def no_zombies_after_many_handlers(binary):
         check_eq(data, b"hi\n", "handler output")
 
     def zombies():
-        out = []
+        # Handlers are the proxy's children, or (started as root) the privileged spawner's.
+        stats = {}
         for pid in os.listdir("/proc"):
             if not pid.isdigit():
                 continue
             try:
                 with open(f"/proc/{pid}/stat") as f:
-                    st = f.read()
+                    fields = f.read().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            fields = st.rsplit(")", 1)[1].split()
-            if int(fields[1]) == p.pid and fields[0] == "Z":
-                out.append(pid)
-        return out
+            stats[int(pid)] = (fields[0], int(fields[1]))
+        family = {p.pid} | {pid for pid, (_, ppid) in stats.items() if ppid == p.pid}
+        return [pid for pid, (state, ppid) in stats.items() if ppid in family and state == "Z"]
     check(poll_until(lambda: not zombies(), 5), f"zombie children of the proxy: {zombies()}")
     check(poll_until(lambda: stderr_text(p).count("status=OK") == 200, 10), "200 sessions logged OK")
 

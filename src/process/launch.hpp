@@ -1,0 +1,32 @@
+#pragma once
+// How the running proxy starts handler programs and binds ports, whoever it
+// runs as: through the privileged spawner when one was started (the daemon
+// began as root and gave it up), else directly with its own identity.
+// Set up once before any thread starts; read-only afterwards.
+#include "process/child.hpp"
+#include "process/identity.hpp"
+#include "process/spawner.hpp"
+#include "tcpproxy/config.hpp"
+#include "tcpproxy/fd.hpp"
+
+#include <memory>
+
+namespace tcpproxy::launch {
+
+// From now on programs and binds go through `spawner`; `fallback` fills the
+// parts of a service's `user` it leaves open.
+void use_spawner(std::shared_ptr<SpawnerClient> spawner, const Credentials& fallback);
+bool through_spawner();
+
+// Starts spec as the service user `user`. Without a spawner the program gets
+// our own identity (we are not root, or we already are that user).
+Child program(const Child::Spec& spec, const Identity& user);
+
+// A listening socket (see listen_on); bound by the spawner when there is one.
+Fd listener(const Endpoint& where, bool v6only, int backlog);
+
+// SIGHUP: the spawner re-reads the configuration before the daemon does.
+// Logs (and otherwise ignores) a failure: the daemon's own reload decides.
+void reload();
+
+} // namespace tcpproxy::launch

@@ -1,0 +1,100 @@
+#pragma once
+// The messages between the daemon and its privileged spawner (see spawner.hpp
+// and tcpproxy(1) SECURITY), as bytes. Pure encode/decode, unit tested: the
+// spawner runs as root, so everything it reads is checked for form here
+// before it acts on it (bounded counts and lengths, no trailing bytes).
+//
+// Descriptors travel beside the bytes (SCM_RIGHTS); a message says how many
+// it expects, and the receiver refuses a message whose count does not match.
+#include "tcpproxy/address.hpp"
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace tcpproxy::spawn_protocol {
+
+// Bounds: more than this is a broken or hostile peer, not a real request.
+inline constexpr std::size_t max_message = 256 * 1024;
+inline constexpr std::size_t max_strings = 4096;
+
+// Daemon -> spawner, on the shared request channel. Every request carries
+// one descriptor first: the socket its answers come back on.
+
+// Start a program as uid/gid. Descriptors after the answer socket: the
+// program's stdin, stdout and stderr, those whose bit is set in `stdio`
+// (bit 0 stdin, 1 stdout, 2 stderr), in that order; a missing one is /dev/null.
+// The answer socket then stays the program's control socket: Started or
+// Failed, later Exited; the daemon may send Signal on it, and closing it
+// kills the program.
+struct Spawn {
+    std::vector<std::string> argv;
+    std::vector<std::string> env;
+    uid_t uid = 0;
+    gid_t gid = 0;
+    std::uint8_t stdio = 0;
+    friend bool operator==(const Spawn&, const Spawn&) = default;
+};
+
+// Bind and listen on `where` (for a reload that adds a port); answered with
+// Bound (the socket attached) or Failed.
+struct Bind {
+    Endpoint where;
+    bool v6only = false;
+    std::int32_t backlog = 0;
+    friend bool operator==(const Bind&, const Bind&) = default;
+};
+
+// Re-read the configuration (SIGHUP): what the spawner will start and bind
+// follows the file, not the daemon. Answered with Done or Failed.
+struct Reload {
+    friend bool operator==(const Reload&, const Reload&) = default;
+};
+
+using Request = std::variant<Spawn, Bind, Reload>;
+
+// Spawner -> daemon, on a request's answer socket.
+struct Started {
+    pid_t pid = 0;
+    friend bool operator==(const Started&, const Started&) = default;
+};
+struct Failed {
+    std::int32_t err = 0;   // errno
+    std::string call;       // "execve(/x)", "setresuid(1000)", "not allowed: uid 0"
+    friend bool operator==(const Failed&, const Failed&) = default;
+};
+struct Exited {
+    std::int32_t wait_status = 0;
+    friend bool operator==(const Exited&, const Exited&) = default;
+};
+struct Bound {
+    friend bool operator==(const Bound&, const Bound&) = default;
+};
+struct Done {
+    friend bool operator==(const Done&, const Done&) = default;
+};
+using Answer = std::variant<Started, Failed, Exited, Bound, Done>;
+
+// Daemon -> spawner, on a program's control socket.
+struct Signal {
+    std::int32_t signo = 0;
+    friend bool operator==(const Signal&, const Signal&) = default;
+};
+
+std::vector<std::uint8_t> encode(const Request& r);
+std::vector<std::uint8_t> encode(const Answer& a);
+std::vector<std::uint8_t> encode(const Signal& s);
+
+std::optional<Request> decode_request(const std::uint8_t* data, std::size_t size);
+std::optional<Answer> decode_answer(const std::uint8_t* data, std::size_t size);
+std::optional<Signal> decode_signal(const std::uint8_t* data, std::size_t size);
+
+// How many descriptors travel with a request (answer socket included).
+std::size_t descriptors_of(const Request& r);
+std::size_t descriptors_of(const Answer& a); // 1 for Bound, else 0
+
+} // namespace tcpproxy::spawn_protocol

@@ -1,0 +1,186 @@
+#include "process/message_socket.hpp"
+#include "process/spawn_protocol.hpp"
+#include "process/spawner_policy.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+using namespace tcpproxy;
+namespace sp = tcpproxy::spawn_protocol;
+
+namespace {
+
+template <typename T>
+std::optional<sp::Request> round_request(const T& r)
+{
+    const auto bytes = sp::encode(sp::Request{r});
+    return sp::decode_request(bytes.data(), bytes.size());
+}
+
+std::optional<sp::Answer> round_answer(const sp::Answer& a)
+{
+    const auto bytes = sp::encode(a);
+    return sp::decode_answer(bytes.data(), bytes.size());
+}
+
+std::vector<std::uint8_t> bytes_of(const sp::Request& r) { return sp::encode(r); }
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(spawn_protocol)
+
+BOOST_AUTO_TEST_CASE(spawn_round_trip)
+{
+    const sp::Spawn s{{"/usr/bin/handler", "-x", "arg with blanks", ""}, {"PROXY_CLIENT=127.0.0.1", "PATH=/bin"}, 1000,
+                      1001, 3};
+    const auto back = round_request(s);
+    BOOST_REQUIRE(back);
+    BOOST_TEST((std::get<sp::Spawn>(*back) == s));
+    BOOST_TEST(sp::descriptors_of(*back) == 3u); // answer socket + stdin + stdout
+}
+
+BOOST_AUTO_TEST_CASE(bind_and_reload_round_trip)
+{
+    const sp::Bind b{Endpoint{*IpAddress::parse("::1"), 443}, true, 4096};
+    const auto back = round_request(b);
+    BOOST_REQUIRE(back);
+    BOOST_TEST((std::get<sp::Bind>(*back) == b));
+    const sp::Bind b4{Endpoint{*IpAddress::parse("0.0.0.0"), 25}, false, 16};
+    BOOST_TEST((std::get<sp::Bind>(*round_request(b4)) == b4));
+    BOOST_TEST(std::holds_alternative<sp::Reload>(*round_request(sp::Reload{})));
+    BOOST_TEST(sp::descriptors_of(sp::Request{sp::Reload{}}) == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(answers_round_trip)
+{
+    for (const sp::Answer& a : {sp::Answer{sp::Started{4242}}, sp::Answer{sp::Failed{2, "execve(/nope)"}},
+                               sp::Answer{sp::Exited{256}}, sp::Answer{sp::Bound{}}, sp::Answer{sp::Done{}}}) {
+        const auto back = round_answer(a);
+        BOOST_REQUIRE(back);
+        BOOST_TEST((*back == a));
+    }
+    BOOST_TEST(sp::descriptors_of(sp::Answer{sp::Bound{}}) == 1u);
+    BOOST_TEST(sp::descriptors_of(sp::Answer{sp::Exited{0}}) == 0u);
+    const auto sig = sp::encode(sp::Signal{15});
+    BOOST_TEST(sp::decode_signal(sig.data(), sig.size())->signo == 15);
+}
+
+BOOST_AUTO_TEST_CASE(every_truncation_is_refused)
+{
+    const auto full = bytes_of(sp::Spawn{{"/bin/true", "a"}, {"A=1"}, 1, 2, 1});
+    for (std::size_t n = 0; n < full.size(); ++n)
+        BOOST_TEST(!sp::decode_request(full.data(), n), "prefix of " << n << " bytes");
+    auto longer = full;
+    longer.push_back(0);
+    BOOST_TEST(!sp::decode_request(longer.data(), longer.size()), "trailing byte");
+}
+
+BOOST_AUTO_TEST_CASE(malformed_requests_are_refused)
+{
+    // No program, a NUL inside an argument, a bad stdio mask, a lying count.
+    auto no_argv = bytes_of(sp::Spawn{{}, {}, 1, 1, 0});
+    BOOST_TEST(!sp::decode_request(no_argv.data(), no_argv.size()));
+    auto nul = bytes_of(sp::Spawn{{std::string("/bin/sh\0-c", 10)}, {}, 1, 1, 0});
+    BOOST_TEST(!sp::decode_request(nul.data(), nul.size()));
+    auto mask = bytes_of(sp::Spawn{{"/bin/true"}, {}, 1, 1, 0});
+    mask.back() = 8;
+    BOOST_TEST(!sp::decode_request(mask.data(), mask.size()));
+    std::vector<std::uint8_t> huge_count{1, 0xff, 0xff, 0xff, 0x7f};
+    BOOST_TEST(!sp::decode_request(huge_count.data(), huge_count.size()));
+    auto port0 = bytes_of(sp::Bind{Endpoint{*IpAddress::parse("127.0.0.1"), 1}, false, 1});
+    port0[1 + 1 + 16] = 0; // the port's low byte
+    BOOST_TEST(!sp::decode_request(port0.data(), port0.size()));
+    const std::uint8_t unknown[] = {99};
+    BOOST_TEST(!sp::decode_request(unknown, 1));
+    BOOST_TEST(!sp::decode_request(unknown, 0));
+    // A message of the other direction is not a request.
+    const auto answer = sp::encode(sp::Answer{sp::Done{}});
+    BOOST_TEST(!sp::decode_request(answer.data(), answer.size()));
+    const auto req = bytes_of(sp::Reload{});
+    BOOST_TEST(!sp::decode_answer(req.data(), req.size()));
+    const auto sig0 = sp::encode(sp::Signal{0});
+    BOOST_TEST(!sp::decode_signal(sig0.data(), sig0.size()));
+}
+
+BOOST_AUTO_TEST_CASE(policy_allows_only_configured_identities_and_ports)
+{
+    Config c;
+    PortConfig p;
+    p.port = 25;
+    Service s;
+    s.user.uid = 1000; // numeric: the group comes from the default
+    p.services.push_back(s);
+    Service t;
+    t.user.uid = 2000;
+    t.user.gid = 2001;
+    p.services.push_back(t);
+    c.ports.push_back(p);
+    const Credentials nobody{65534, 65534};
+    const auto policy = spawner_policy(c, nobody);
+    BOOST_TEST(refusal(policy, sp::Spawn{{"/x"}, {}, 1000, 65534, 0}).empty());
+    BOOST_TEST(refusal(policy, sp::Spawn{{"/x"}, {}, 2000, 2001, 0}).empty());
+    BOOST_TEST(!refusal(policy, sp::Spawn{{"/x"}, {}, 0, 0, 0}).empty());
+    BOOST_TEST(!refusal(policy, sp::Spawn{{"/x"}, {}, 1000, 0, 0}).empty(), "root group never implied");
+    BOOST_TEST(!refusal(policy, sp::Spawn{{"/x"}, {}, 65534, 65534, 0}).empty(), "the default is no service's");
+    BOOST_TEST(refusal(policy, sp::Bind{Endpoint{*IpAddress::parse("0.0.0.0"), 25}, false, 1}).empty());
+    BOOST_TEST(!refusal(policy, sp::Bind{Endpoint{*IpAddress::parse("0.0.0.0"), 22}, false, 1}).empty());
+
+    Config root = c;
+    root.ports[0].services[0].user.uid = 0;
+    root.ports[0].services[0].user.gid = 0;
+    BOOST_TEST(refusal(spawner_policy(root, nobody), sp::Spawn{{"/x"}, {}, 0, 0, 0}).empty(), "explicit root");
+}
+
+BOOST_AUTO_TEST_CASE(identity_parts_default_to_nobody)
+{
+    const Credentials nobody{65534, 65533};
+    Identity numeric;
+    numeric.uid = 1000;
+    BOOST_TEST((credentials_for(numeric, nobody) == Credentials{1000, 65533}));
+    Identity group_only;
+    group_only.gid = 50;
+    BOOST_TEST((credentials_for(group_only, nobody) == Credentials{65534, 50}));
+    BOOST_TEST((credentials_for(Identity{}, nobody) == nobody));
+
+    Config c;
+    PortConfig p;
+    p.port = 1;
+    p.services.resize(2);
+    p.services[0].user = numeric;
+    p.services[1].user = numeric;
+    c.ports.push_back(p);
+    BOOST_TEST((process_credentials(c, nobody) == Credentials{1000, 65533}), "one shared identity");
+    c.ports[0].services[1].user = group_only;
+    BOOST_TEST((process_credentials(c, nobody) == nobody), "different identities: the default");
+}
+
+BOOST_AUTO_TEST_CASE(messages_carry_descriptors)
+{
+    auto [a, b] = message_socket_pair();
+    int p[2];
+    BOOST_REQUIRE(::pipe(p) == 0);
+    Fd r(p[0]), w(p[1]);
+    BOOST_TEST(send_message(a.get(), {1, 2, 3}, {w.get()}) == 0);
+    auto got = receive_message(b.get(), 16, 1);
+    BOOST_REQUIRE((got.kind == Received::Kind::message));
+    BOOST_TEST((got.bytes == std::vector<std::uint8_t>{1, 2, 3}));
+    BOOST_REQUIRE(got.fds.size() == 1u);
+    BOOST_TEST(::write(got.fds[0].get(), "x", 1) == 1);
+    char c = 0;
+    BOOST_TEST(::read(r.get(), &c, 1) == 1);
+    BOOST_TEST(c == 'x');
+
+    // More descriptors than allowed: refused whole, and none is left open.
+    BOOST_TEST(send_message(a.get(), {1}, {w.get(), w.get()}) == 0);
+    auto refused = receive_message(b.get(), 16, 1);
+    BOOST_TEST((refused.kind == Received::Kind::broken));
+    BOOST_TEST(refused.fds.empty());
+
+    BOOST_TEST((receive_message(b.get(), 16, 1, true).kind == Received::Kind::would_block));
+    a.reset();
+    BOOST_TEST((receive_message(b.get(), 16, 1).kind == Received::Kind::closed));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
