@@ -15,10 +15,36 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
-#include <semaphore>
 #include <vector>
 
 namespace tcpproxy {
+
+// Lets one waiting pool thread go. A mutex and condition variable, not
+// std::binary_semaphore: libstdc++ 12's semaphore spins with sched_yield
+// before it sleeps, several system calls and a busy CPU per session for a
+// thread that is about to idle anyway; a condition variable sleeps at once.
+class Gate {
+public:
+    void open()
+    {
+        {
+            std::lock_guard lock(mutex_);
+            open_ = true;
+        }
+        cv_.notify_one();
+    }
+    void pass()
+    {
+        std::unique_lock lock(mutex_);
+        cv_.wait(lock, [this] { return open_; });
+        open_ = false;
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    bool open_ = false;
+};
 
 class SessionPool {
 public:
@@ -70,13 +96,13 @@ private:
 
 struct SessionPool::Slot : SessionHost {
     Slot(SessionPool& p, Reaper& reaper, long main_pid) : pool(p), session(*this, reaper, main_pid) {}
-    void start_secondary(Session&) override { go_secondary.release(); }
+    void start_secondary(Session&) override { go_secondary.open(); }
     void finished(Session&, SessionRecord&& record) override { pool.finished(*this, std::move(record)); }
 
     SessionPool& pool;
     Session session;
-    std::binary_semaphore go_primary{0};
-    std::binary_semaphore go_secondary{0};
+    Gate go_primary;
+    Gate go_secondary;
     boost::thread primary;
     boost::thread secondary;
     bool busy = false; // guarded by the pool's mutex
