@@ -47,7 +47,7 @@ void Reaper::post(Event e, SessionRecord r)
         std::lock_guard lock(mutex_);
         queue_.emplace_back(e, std::move(r));
     }
-    cv_.notify_one();
+    wake_.open();
 }
 
 void Reaper::handle(Event e, const SessionRecord& r)
@@ -68,16 +68,23 @@ void Reaper::handle(Event e, const SessionRecord& r)
 
 void Reaper::run()
 {
-    std::unique_lock lock(mutex_);
+    std::deque<std::pair<Event, SessionRecord>> batch;
     for (;;) {
-        cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-        if (queue_.empty())
-            return; // stopping, and everything handled
-        auto [e, r] = std::move(queue_.front());
-        queue_.pop_front();
-        lock.unlock();
-        handle(e, r);
-        lock.lock();
+        bool stopping = false;
+        {
+            std::lock_guard lock(mutex_);
+            batch.swap(queue_);
+            stopping = stopping_;
+        }
+        if (batch.empty()) {
+            if (stopping)
+                return; // everything handled
+            wake_.pass();
+            continue;
+        }
+        for (auto& [e, r] : batch)
+            handle(e, r);
+        batch.clear();
     }
 }
 
@@ -89,7 +96,7 @@ void Reaper::stop()
             return;
         stopping_ = true;
     }
-    cv_.notify_all();
+    wake_.open();
     if (thread_.joinable())
         thread_.join();
     for (auto& o : observers_)

@@ -6,6 +6,7 @@
 // the limit: more slots are created at once; a lower limit lets running
 // sessions finish and keeps the spare threads idle.
 #include "session/session.hpp"
+#include "sync/gate.hpp"
 #include "tcpproxy/reaper.hpp"
 
 #include <boost/thread/thread.hpp>
@@ -18,33 +19,6 @@
 #include <vector>
 
 namespace tcpproxy {
-
-// Lets one waiting pool thread go. A mutex and condition variable, not
-// std::binary_semaphore: libstdc++ 12's semaphore spins with sched_yield
-// before it sleeps, several system calls and a busy CPU per session for a
-// thread that is about to idle anyway; a condition variable sleeps at once.
-class Gate {
-public:
-    void open()
-    {
-        {
-            std::lock_guard lock(mutex_);
-            open_ = true;
-        }
-        cv_.notify_one();
-    }
-    void pass()
-    {
-        std::unique_lock lock(mutex_);
-        cv_.wait(lock, [this] { return open_; });
-        open_ = false;
-    }
-
-private:
-    std::mutex mutex_;
-    std::condition_variable cv_;
-    bool open_ = false;
-};
 
 class SessionPool {
 public:
