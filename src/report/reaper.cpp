@@ -2,9 +2,17 @@
 
 #include "tcpproxy/log.hpp"
 
+#include <chrono>
 #include <exception>
+#include <thread>
 
 namespace tcpproxy {
+
+namespace {
+
+constexpr std::chrono::milliseconds batch_nap{2};
+
+} // namespace
 
 Reaper::Reaper(Mode mode) : mode_(mode)
 {
@@ -85,6 +93,13 @@ void Reaper::run()
         for (auto& [e, r] : batch)
             handle(e, r);
         batch.clear();
+        // Gather the next batch before looking again: while we do not sleep
+        // in the gate, post() queues without a system call, so under load
+        // the thread wakes once per nap instead of three times per session
+        // (each wake-up of another thread costs more CPU than the lines).
+        // Observers see events at most this much later.
+        if (!stopping)
+            std::this_thread::sleep_for(batch_nap);
     }
 }
 
