@@ -151,7 +151,8 @@ void Listener::run(SessionPool& pool, ConfigHolder& config, Reaper& reaper)
                     shortage = false;
                 }
                 backoff_ms = 0;
-                pool.launch(slot, SessionStart{Fd(fd), config.get(), reaper.next_session_id()});
+                pool.launch(slot, SessionStart{Fd(fd), config.get(), reaper.next_session_id(),
+                                               Endpoint::from_sockaddr(reinterpret_cast<const sockaddr*>(&peer))});
                 continue;
             }
             const int err = errno;
