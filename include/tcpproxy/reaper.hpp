@@ -6,7 +6,7 @@
 // on the reaper's own thread. So a slow exit handler never holds a session
 // thread or the accept loop, and session threads never run the deep call
 // chains of log formatting or file handling: their stacks stay a page or two.
-#include "sync/gate.hpp"
+#include "tcpproxy/gate.hpp"
 #include "tcpproxy/session_record.hpp"
 
 #include <boost/thread/thread.hpp>

@@ -22,7 +22,7 @@ bool PathProbe::present()
     auto next = next_check_ms_.load(std::memory_order_acquire);
     // One caller refreshes; the others use the value it had (a stale answer
     // for a moment is harmless: a message to a missing syslog is lost anyway).
-    if ((next == 0 || now >= next) && next_check_ms_.compare_exchange_strong(next, now + interval_ms_ + 1)) {
+    if ((next == 0 || now >= next) && next_check_ms_.compare_exchange_strong(next, now + interval_ms_)) {
         struct stat st {};
         present_.store(::stat(path_.c_str(), &st) == 0, std::memory_order_release);
     }

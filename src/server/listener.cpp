@@ -87,6 +87,10 @@ Listener::Listener(std::uint16_t port, BindPlan plan, std::vector<Fd> sockets)
     if (!wake_)
         throw sys_error("eventfd");
     spare_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    // Accepted sockets inherit TCP_NODELAY from the listening one (Linux):
+    // set once here, not once per connection.
+    for (const auto& s : sockets_)
+        set_nodelay(s.get());
 }
 
 Listener::~Listener() { stop(); }

@@ -6,7 +6,7 @@
 // the limit: more slots are created at once; a lower limit lets running
 // sessions finish and keeps the spare threads idle.
 #include "session/session.hpp"
-#include "sync/gate.hpp"
+#include "tcpproxy/gate.hpp"
 #include "tcpproxy/reaper.hpp"
 
 #include <boost/thread/thread.hpp>

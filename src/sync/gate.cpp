@@ -1,4 +1,4 @@
-#include "sync/gate.hpp"
+#include "tcpproxy/gate.hpp"
 
 #include <linux/futex.h>
 #include <sys/syscall.h>
