@@ -26,7 +26,7 @@ struct HandlerRun {
     std::optional<int> signal;            // it was killed by this signal
     bool timed_out = false;               // killed (SIGKILL, its process group) after the time limit
     std::vector<std::string> stderr_lines; // at most max_lines, each at most max_line_bytes, control bytes as '?'
-    std::string error;                    // "execve(PATH): TEXT", "setuid(65534): TEXT", "fork: TEXT"
+    std::string error;                    // "execve(PATH): TEXT", "setresuid(65534): TEXT", "pipe2: TEXT"
 };
 
 struct HandlerLimits {
@@ -37,14 +37,14 @@ struct HandlerLimits {
     std::size_t max_line_bytes = 1000;
 };
 
-// Runs argv[0] (a path, no PATH search) with argv, exactly `env` as its
+// Runs argv[0] (an absolute path) with argv, exactly `env` as its
 // environment (NAME=VALUE strings), `stdin_fd` as stdin, stdout on /dev/null
-// and stderr captured. In its own process group, with default signal mask
-// and SIGPIPE disposition. When we are root and `identity` names ids, the
-// child drops its supplementary groups and takes them (gid, then uid) before
-// exec. Always reaps the child before returning. The child is waited for
-// with waitpid(pid): nothing else in the process may reap with waitpid(-1)
-// or set SIGCHLD to SIG_IGN.
+// and stderr captured, in its own process group, with default signal mask and
+// dispositions and no other descriptor. Started like every program, by
+// launch: as `identity` (the service's user) through the privileged spawner
+// when there is one, else with our own identity; nullopt (a session that
+// matched no service) always with our own. Always reaps (or has the spawner
+// reap) the child before returning.
 HandlerRun run_exit_handler(const std::vector<std::string>& argv, int stdin_fd, const std::vector<std::string>& env,
                             const std::optional<Identity>& identity, const HandlerLimits& limits = {});
 

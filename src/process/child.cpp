@@ -48,6 +48,7 @@ Child& Child::operator=(Child&& o) noexcept
         pid_ = o.pid_;
         watch_ = std::move(o.watch_);
         remote_ = o.remote_;
+        group_ = o.group_;
         o.pid_ = -1;
     }
     return *this;
@@ -67,7 +68,12 @@ Child Child::spawn(const Spec& spec)
         sigaddset(&defaults, s);
     posix_spawnattr_setsigmask(&attr.attr, &none);
     posix_spawnattr_setsigdefault(&attr.attr, &defaults);
-    posix_spawnattr_setflags(&attr.attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+    if (spec.process_group) {
+        posix_spawnattr_setpgroup(&attr.attr, 0);
+        flags |= POSIX_SPAWN_SETPGROUP;
+    }
+    posix_spawnattr_setflags(&attr.attr, flags);
 
     FileActions fa;
     const int targets[3] = {spec.stdin_fd, spec.stdout_fd, spec.stderr_fd};
@@ -77,6 +83,9 @@ Child Child::spawn(const Spec& spec)
         else
             posix_spawn_file_actions_addopen(&fa.fa, i, "/dev/null", i == 0 ? O_RDONLY : O_WRONLY, 0);
     }
+    // A descriptor some thread opened without O_CLOEXEC (or is opening right
+    // now) must not reach the program.
+    posix_spawn_file_actions_addclosefrom_np(&fa.fa, 3);
 
     std::vector<char*> argv, envp;
     for (const auto& a : spec.argv)
@@ -90,17 +99,18 @@ Child Child::spawn(const Spec& spec)
         throw sys_error("posix_spawn", EINVAL);
     pid_t pid = -1;
     const int err = ::posix_spawnp(&pid, argv[0], &fa.fa, &attr.attr, argv.data(), envp.data());
-    if (err != 0)
-        throw sys_error("posix_spawn", err);
+    if (err != 0) // in practice the exec: the same words the spawner uses
+        throw sys_error(("execve(" + spec.argv.front() + ")").c_str(), err);
     Child c;
     c.pid_ = pid;
+    c.group_ = spec.process_group;
     const int pfd = ::pidfd_open(pid, 0);
     if (pfd < 0) {
         const int e = errno;
-        ::kill(pid, SIGKILL);
+        ::kill(spec.process_group ? -pid : pid, SIGKILL);
         ::waitpid(pid, nullptr, 0);
         c.pid_ = -1;
-        throw sys_error("watch_open", e);
+        throw sys_error("pidfd_open", e);
     }
     ::fcntl(pfd, F_SETFD, FD_CLOEXEC);
     c.watch_.reset(pfd);
@@ -188,6 +198,9 @@ void Child::signal(int sig) noexcept
         }
         return;
     }
+    // Unreaped, the leader's pid still names its group: no other group can have it.
+    if (group_)
+        ::kill(-pid_, sig);
     ::pidfd_send_signal(watch_.get(), sig, nullptr, 0);
 }
 

@@ -27,6 +27,9 @@ public:
         int stdin_fd = -1;               // -1: /dev/null
         int stdout_fd = -1;
         int stderr_fd = -1;
+        // In a process group of its own, which signal() and the kill at the
+        // Child's end reach as a whole (the exit handler's bound, §4.7).
+        bool process_group = false;
     };
 
     Child() = default;
@@ -34,7 +37,8 @@ public:
     Child& operator=(Child&&) noexcept;
     ~Child();
 
-    // Throws std::system_error ("posix_spawn: No such file or directory"...).
+    // Descriptors other than the three are closed in the child. Throws
+    // std::system_error ("execve(/x): No such file or directory"...).
     static Child spawn(const Spec& spec);
     // A program the spawner started: `control` is its control socket.
     static Child remote(Fd control, pid_t pid);
@@ -48,6 +52,7 @@ public:
     std::optional<int> try_reap();
     // Blocks until the child has exited; its wait status.
     int reap();
+    // To its process group as well when it has one of its own.
     void signal(int sig) noexcept;
 
 private:
@@ -56,6 +61,7 @@ private:
     pid_t pid_ = -1;
     Fd watch_;            // local: the pidfd; remote: the control socket
     bool remote_ = false;
+    bool group_ = false;  // local only: the spawner keeps this for a remote child
 };
 
 // "exit 3", "signal 9 (Killed)": for logs.

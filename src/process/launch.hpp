@@ -22,6 +22,10 @@ bool through_spawner();
 // our own identity (we are not root, or we already are that user).
 Child program(const Child::Spec& spec, const Identity& user);
 
+// Starts spec with our own identity, spawner or not: for a program no service
+// owns (the exit handler of a session that matched no service section).
+Child own_program(const Child::Spec& spec);
+
 // A listening socket (see listen_on); bound by the spawner when there is one.
 Fd listener(const Endpoint& where, bool v6only, int backlog);
 

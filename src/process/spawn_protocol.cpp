@@ -136,6 +136,7 @@ std::vector<std::uint8_t> encode(const Request& r)
         w.u32(s->uid);
         w.u32(s->gid);
         w.u8(s->stdio);
+        w.u8(s->process_group ? 1 : 0);
         return w.done();
     }
     if (const auto* b = std::get_if<Bind>(&r)) {
@@ -194,8 +195,10 @@ std::optional<Request> decode_request(const std::uint8_t* data, std::size_t size
         s.uid = r.u32();
         s.gid = r.u32();
         s.stdio = r.u8();
-        if (s.argv.empty() || s.argv.front().empty() || s.stdio > 7)
+        const auto group = r.u8();
+        if (s.argv.empty() || s.argv.front().empty() || s.stdio > 7 || group > 1)
             return std::nullopt;
+        s.process_group = group == 1;
         return finish<Request>(r, s);
     }
     case tag_bind: {

@@ -30,13 +30,15 @@ inline constexpr std::size_t max_strings = 4096;
 // (bit 0 stdin, 1 stdout, 2 stderr), in that order; a missing one is /dev/null.
 // The answer socket then stays the program's control socket: Started or
 // Failed, later Exited; the daemon may send Signal on it, and closing it
-// kills the program.
+// kills the program. With `process_group` the program leads a process group
+// of its own, and Signal and that kill reach the whole group.
 struct Spawn {
     std::vector<std::string> argv;
     std::vector<std::string> env;
     uid_t uid = 0;
     gid_t gid = 0;
     std::uint8_t stdio = 0;
+    bool process_group = false;
     friend bool operator==(const Spawn&, const Spawn&) = default;
 };
 

@@ -60,7 +60,7 @@ sp::Answer ask(int channel, const sp::Request& request, std::vector<int> fds, Fd
 
 Child SpawnerClient::spawn(const Child::Spec& spec, const Credentials& as)
 {
-    sp::Spawn req{spec.argv, spec.env, as.uid, as.gid, 0};
+    sp::Spawn req{spec.argv, spec.env, as.uid, as.gid, 0, spec.process_group};
     std::vector<int> fds;
     const int stdio[3] = {spec.stdin_fd, spec.stdout_fd, spec.stderr_fd};
     for (int i = 0; i < 3; ++i)
@@ -105,10 +105,19 @@ struct Running {
     pid_t pid;
     Fd pidfd;
     Fd control;   // invalid once the daemon closed it (the program is then being killed)
+    bool group;   // leads its own process group: signals go to all of it
+
+    // Only while unreaped: then the leader's pid still names its group.
+    void signal(int signo) const
+    {
+        if (group)
+            ::kill(-pid, signo);
+        ::pidfd_send_signal(pidfd.get(), signo, nullptr, 0);
+    }
 };
 
 struct ExecFailure {
-    int stage; // 0 setgroups, 1 setresgid, 2 setresuid, 3 execve, 4 open(/dev/null)
+    int stage; // 0 setgroups, 1 setresgid, 2 setresuid, 3 execve, 4 open(/dev/null), 5 setpgid
     int err;
 };
 
@@ -125,6 +134,7 @@ std::string stage_call(int stage, const sp::Spawn& r)
     case 1: return "setresgid(" + std::to_string(r.gid) + ")";
     case 2: return "setresuid(" + std::to_string(r.uid) + ")";
     case 4: return "open(/dev/null)";
+    case 5: return "setpgid";
     default: return "execve(" + r.argv.front() + ")";
     }
 }
@@ -138,6 +148,8 @@ std::string stage_call(int stage, const sp::Spawn& r)
         [[maybe_unused]] auto n = ::write(report, &f, sizeof f);
         ::_exit(127);
     };
+    if (r.process_group && ::setpgid(0, 0) < 0)
+        fail(5);
     std::size_t next = 1; // fds[0] is the control socket
     for (int i = 0; i < 3; ++i) {
         int src;
@@ -233,11 +245,11 @@ private:
             return;
         if (got.kind == Received::Kind::message) {
             if (const auto s = sp::decode_signal(got.bytes.data(), got.bytes.size()))
-                ::pidfd_send_signal(r.pidfd.get(), s->signo, nullptr, 0);
+                r.signal(s->signo);
             return;
         }
         // The daemon let go of the program (its session ended): it must not outlive that.
-        ::pidfd_send_signal(r.pidfd.get(), SIGKILL, nullptr, 0);
+        r.signal(SIGKILL);
         r.control.reset();
     }
 
@@ -313,7 +325,7 @@ private:
         ::fcntl(pidfd.get(), F_SETFD, FD_CLOEXEC);
         reply(answer, sp::Started{pid});
         // The client socket and pipes are the program's now: we keep only its control socket.
-        running_.push_back(Running{pid, std::move(pidfd), std::move(fds.front())});
+        running_.push_back(Running{pid, std::move(pidfd), std::move(fds.front()), r.process_group});
     }
 
     void bind(const sp::Bind& b, int answer)
@@ -354,7 +366,7 @@ private:
     [[noreturn]] void shut_down()
     {
         for (auto& r : running_)
-            ::pidfd_send_signal(r.pidfd.get(), SIGKILL, nullptr, 0);
+            r.signal(SIGKILL);
         for (auto& r : running_) {
             siginfo_t info{};
             while (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(r.pidfd.get()), &info, WEXITED) < 0 &&

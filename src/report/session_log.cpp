@@ -1,19 +1,21 @@
 // Session logfiles and the exit handler that may process them.
 #include "tcpproxy/session_log.hpp"
+#include "process/child.hpp"
+#include "process/launch.hpp"
 #include "tcpproxy/status_file.hpp"
 #include "tcpproxy/fd.hpp"
 
 #include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <exception>
 #include <system_error>
 #include <utility>
 
@@ -27,114 +29,17 @@ std::string errno_text(const std::string& call, int err)
     return call + ": " + std::strerror(err);
 }
 
-struct Pipe {
-    Fd read, write;
-};
-
-// pipe2 with O_CLOEXEC on both ends; nonblocking read end on request.
-std::optional<std::string> make_pipe(Pipe& p, bool nonblocking_read)
+// The handler's stderr: a pipe whose read end (ours) does not block.
+std::optional<std::string> make_stderr_pipe(Fd& read_end, Fd& write_end)
 {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0)
         return errno_text("pipe2", errno);
-    p.read.reset(fds[0]);
-    p.write.reset(fds[1]);
-    if (nonblocking_read && ::fcntl(fds[0], F_SETFL, O_NONBLOCK) != 0)
+    read_end.reset(fds[0]);
+    write_end.reset(fds[1]);
+    if (::fcntl(fds[0], F_SETFL, O_NONBLOCK) != 0)
         return errno_text("fcntl(O_NONBLOCK)", errno);
     return std::nullopt;
-}
-
-// The child between fork and exec: what failed, reported through a CLOEXEC pipe.
-struct ChildFailure {
-    int stage;
-    int err;
-};
-enum Stage { stage_setgroups, stage_setgid, stage_setuid, stage_dup2, stage_execve };
-
-std::string stage_call(int stage, const std::string& program, const std::optional<Identity>& id)
-{
-    switch (stage) {
-    case stage_setgroups: return "setgroups";
-    case stage_setgid: return "setgid(" + std::to_string(id && id->gid ? *id->gid : 0) + ")";
-    case stage_setuid: return "setuid(" + std::to_string(id && id->uid ? *id->uid : 0) + ")";
-    case stage_dup2: return "dup2";
-    default: return "execve(" + program + ")";
-    }
-}
-
-// A started child: killed (with its process group) and reaped if still there.
-class Child {
-public:
-    explicit Child(pid_t pid) : pid_(pid) {}
-    ~Child()
-    {
-        if (pid_ > 0) {
-            kill_group();
-            wait();
-        }
-    }
-    Child(const Child&) = delete;
-    Child& operator=(const Child&) = delete;
-    pid_t pid() const { return pid_; }
-    void kill_group() const
-    {
-        ::kill(-pid_, SIGKILL);
-        ::kill(pid_, SIGKILL);
-    }
-    // Blocking reap; returns the wait status.
-    int wait()
-    {
-        int st = 0;
-        while (::waitpid(pid_, &st, 0) < 0 && errno == EINTR) {
-        }
-        pid_ = -1;
-        return st;
-    }
-    std::optional<int> try_wait()
-    {
-        int st = 0;
-        const pid_t r = ::waitpid(pid_, &st, WNOHANG);
-        if (r == pid_ || (r < 0 && errno == ECHILD)) {
-            pid_ = -1;
-            return st;
-        }
-        return std::nullopt;
-    }
-private:
-    pid_t pid_;
-};
-
-[[noreturn]] void child_fail(int report_fd, int stage)
-{
-    const ChildFailure f{stage, errno};
-    [[maybe_unused]] auto n = ::write(report_fd, &f, sizeof f);
-    ::_exit(127);
-}
-
-// Only async-signal-safe calls from here to execve: the parent has threads.
-[[noreturn]] void exec_child(char* const argv[], char* const envp[], int stdin_fd, int null_fd, int stderr_fd,
-                             int report_fd, const std::optional<std::pair<uid_t, gid_t>>& ids)
-{
-    ::setpgid(0, 0);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::signal(SIGPIPE, SIG_DFL);
-    if (::dup2(stdin_fd, 0) < 0 || ::dup2(null_fd, 1) < 0 || ::dup2(stderr_fd, 2) < 0)
-        child_fail(report_fd, stage_dup2);
-    if (ids) {
-        const gid_t gid = ids->second;
-        if (::setgroups(1, &gid) != 0)
-            child_fail(report_fd, stage_setgroups);
-        if (::setgid(gid) != 0)
-            child_fail(report_fd, stage_setgid);
-        if (::setuid(ids->first) != 0)
-            child_fail(report_fd, stage_setuid);
-    }
-    // Descriptors someone opened without O_CLOEXEC must not reach the handler.
-    ::close_range(3, ~0u, CLOSE_RANGE_CLOEXEC);
-    ::execve(argv[0], argv, envp);
-    child_fail(report_fd, stage_execve);
 }
 
 // Splits the handler's stderr into bounded, printable lines.
@@ -207,34 +112,33 @@ void supervise(HandlerRun& run, Child& child, int stderr_fd, const HandlerLimits
     using clock = std::chrono::steady_clock;
     const auto deadline = clock::now() + limits.time;
     LineCollector lines(limits);
-    // Via syscall(): glibc 2.36's <sys/pidfd.h> lacks C linkage for C++.
-    Fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, child.pid(), 0)));
     bool pipe_open = true;
     bool poll_failed = false;
     std::optional<int> status;
-    while (!status && !poll_failed) {
+    while (!status) {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count();
         if (left <= 0)
             break;
-        pollfd fds[2] = {{pidfd.get(), POLLIN, 0}, {pipe_open ? stderr_fd : -1, POLLIN, 0}};
-        // Without a pidfd (kernel < 5.3) the child is checked every 100 ms.
-        const int wait_ms = pidfd.get() >= 0 ? static_cast<int>(std::min<long long>(left, 1 << 30))
-                                             : static_cast<int>(std::min<long long>(left, 100));
-        const int r = ::poll(fds, 2, wait_ms);
+        // The watch descriptor becomes readable when the child has exited,
+        // whether it is ours (pidfd) or the spawner's (its control socket).
+        pollfd fds[2] = {{child.watch_fd(), POLLIN, 0}, {pipe_open ? stderr_fd : -1, POLLIN, 0}};
+        const int r = ::poll(fds, 2, static_cast<int>(std::min<long long>(left, 1 << 30)));
         if (r < 0 && errno != EINTR) {
             run.error = errno_text("poll", errno);
             poll_failed = true;
             break;
         }
+        if (r <= 0)
+            continue;
         if (pipe_open && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)))
             pipe_open = drain(stderr_fd, lines);
-        if (pidfd.get() < 0 || (fds[0].revents & POLLIN))
-            status = child.try_wait();
+        if (fds[0].revents)
+            status = child.try_reap();
     }
     if (!status) {
         run.timed_out = !poll_failed;
-        child.kill_group();
-        status = child.wait();
+        child.signal(SIGKILL); // the whole process group
+        status = child.reap();
     }
     // What the handler wrote just before it ended; a grandchild that keeps
     // stderr open does not hold us beyond what is already there.
@@ -242,16 +146,6 @@ void supervise(HandlerRun& run, Child& child, int stderr_fd, const HandlerLimits
         drain(stderr_fd, lines);
     record_wait_status(run, *status);
     run.stderr_lines = lines.finish();
-}
-
-std::vector<char*> c_strings(const std::vector<std::string>& v)
-{
-    std::vector<char*> out;
-    out.reserve(v.size() + 1);
-    for (const auto& s : v)
-        out.push_back(const_cast<char*>(s.c_str()));
-    out.push_back(nullptr);
-    return out;
 }
 
 } // namespace
@@ -264,49 +158,23 @@ HandlerRun run_exit_handler(const std::vector<std::string>& argv, int stdin_fd, 
         run.error = "no exit handler program";
         return run;
     }
-    std::optional<std::pair<uid_t, gid_t>> ids;
-    if (identity && (identity->uid || identity->gid) && ::geteuid() == 0)
-        ids = std::pair{identity->uid.value_or(::getuid()), identity->gid.value_or(::getgid())};
-
-    const auto args = c_strings(argv);
-    const auto envp = c_strings(env);
-    Fd null_fd(::open("/dev/null", O_WRONLY | O_CLOEXEC));
-    if (null_fd.get() < 0) {
-        run.error = errno_text("open(/dev/null)", errno);
-        return run;
-    }
-    Pipe err_pipe, report_pipe;
-    if (auto e = make_pipe(err_pipe, true)) {
+    Fd err_read, err_write;
+    if (auto e = make_stderr_pipe(err_read, err_write)) {
         run.error = *e;
         return run;
     }
-    if (auto e = make_pipe(report_pipe, false)) {
-        run.error = *e;
+    Child::Spec spec{argv, env, stdin_fd, -1, err_write.get()}; // stdout: /dev/null
+    spec.process_group = true;
+    Child child;
+    try {
+        child = identity ? launch::program(spec, *identity) : launch::own_program(spec);
+    } catch (const std::exception& e) {
+        run.error = e.what();
         return run;
     }
-    const pid_t pid = ::fork();
-    if (pid < 0) {
-        run.error = errno_text("fork", errno);
-        return run;
-    }
-    if (pid == 0)
-        exec_child(args.data(), envp.data(), stdin_fd, null_fd.get(), err_pipe.write.get(), report_pipe.write.get(),
-                   ids);
-    Child child(pid);
-    err_pipe.write.reset();
-    report_pipe.write.reset();
-
-    ChildFailure failure {};
-    ssize_t n;
-    while ((n = ::read(report_pipe.read.get(), &failure, sizeof failure)) < 0 && errno == EINTR) {
-    }
-    if (n == static_cast<ssize_t>(sizeof failure)) {
-        run.error = errno_text(stage_call(failure.stage, argv.front(), identity), failure.err);
-        child.wait();
-        return run;
-    }
+    err_write.reset(); // EOF on the pipe once the handler (and what it started) let go of it
     run.started = true;
-    supervise(run, child, err_pipe.read.get(), limits);
+    supervise(run, child, err_read.get(), limits);
     return run;
 }
 

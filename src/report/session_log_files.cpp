@@ -106,7 +106,8 @@ void SessionLogCloser::ended(const SessionRecord& r)
     }
     const std::string prefix = r.service ? r.service->var_prefix : std::string("PROXY_");
     job.env = build_environment(session_variables(r, VariableStage::end, pid_), prefix, r.config->empty_env, environ);
-    if (r.service && (r.service->user.uid || r.service->user.gid))
+    // As the service's exec handler and acp are; with no service, as the daemon itself.
+    if (r.service)
         job.identity = r.service->user;
     pool_.submit(std::move(job));
 }

@@ -144,6 +144,46 @@ def per_service_users(binary):
         check_eq(ids(pid, tid)[0][0], NOBODY, f"daemon thread {tid} uid with differing service users")
 
 
+EXIT_ID = """#!/bin/sh
+# Records who ran it, per session (its port); renamed into place so a reader never sees half of it.
+out="$1"
+id -u > "$out/.uid.$PROXY_PORT"
+cat > /dev/null
+mv "$out/.uid.$PROXY_PORT" "$out/uid.$PROXY_PORT"
+"""
+
+
+@test
+def exit_handler_runs_as_its_services_user(binary):
+    # The daemon itself is nobody here (the services differ); each session's exit handler
+    # must still be its own service's user, as the privileged spawner starts it.
+    sess, out = scratch("exit-id-sessions"), scratch("exit-id-out")
+    for d in (sess, out):
+        os.makedirs(d, exist_ok=True)
+        os.chmod(d, 0o1777)  # the daemon writes logfiles, handlers of two users write records
+    h = write_file("exit-id.sh", EXIT_ID, 0o755)
+    b = Backend(echo(b"HI\n"))
+    p1, p2 = free_port(), free_port()
+    conf = (f"session-dir {sess}\nsession-mode process\nexit-code any\nexit-handler {h} {out}\n"
+            f"port {p1}\n  user daemon\n  server {LO4}:{b.port}\n"
+            f"port {p2}\n  user nobody\n  server {LO4}:{b.port}\n")
+    p = configmode(binary, conf, [(LO4, p1), (LO4, p2)])
+    for port in (p1, p2):
+        s = connect(LO4, port)
+        check_eq(recv_exact(s, 3), b"HI\n", f"relayed greeting on port {port}")
+        s.close()
+    for port, uid in ((p1, DAEMON), (p2, NOBODY)):
+        rec = os.path.join(out, f"uid.{port}")
+        if not poll_until(lambda: os.path.exists(rec), 10):
+            fail(f"no exit handler record for port {port}; stderr: {stderr_text(p)[-1500:]}")
+        with open(rec) as f:
+            check_eq(f.read().strip(), str(uid), f"exit handler uid for the session on port {port}")
+    check(poll_until(lambda: not os.listdir(sess), 5), f"logfiles removed after processing: {os.listdir(sess)}")
+    check(poll_until(lambda: stderr_text(p).count("exit code 0") >= 2, 5), "both handlers' exit codes logged")
+    for pid, tid in all_tasks_of(p.pid):
+        check_eq(ids(pid, tid)[0][0], NOBODY, f"daemon thread {tid} uid with differing service users")
+
+
 @test
 def explicit_root_is_kept_with_a_warning(binary):
     h = write_file("idr.sh", "#!/bin/sh\nid -u\n", 0o755)

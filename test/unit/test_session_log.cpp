@@ -1,6 +1,11 @@
 // Session logfiles (§4.7): creation, appends, keep/process/remove, the exit handler.
 #include "tcpproxy/session_log.hpp"
 
+#include "process/identity.hpp"
+#include "process/launch.hpp"
+#include "process/spawner.hpp"
+#include "tcpproxy/cli.hpp"
+
 #include <boost/test/unit_test.hpp>
 
 #include <fcntl.h>
@@ -14,6 +19,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <thread>
 
@@ -107,6 +113,50 @@ std::string identity_probe(uid_t uid, gid_t gid)
     if (failed.empty() && !(WIFEXITED(st) && WEXITSTATUS(st) == 0))
         failed = "/bin/sh as " + std::to_string(uid) + " exited with wait status " + std::to_string(st);
     return failed;
+}
+
+// While it lives, programs start through a privileged spawner (as in a
+// daemon started as root) that may start them as `identities`.
+class ThroughSpawner {
+public:
+    explicit ThroughSpawner(const std::vector<Identity>& identities)
+    {
+        Config config;
+        PortConfig port;
+        port.port = 1;
+        for (const auto& id : identities) {
+            Service s;
+            s.user = id;
+            port.services.push_back(s);
+        }
+        config.ports.push_back(port);
+        std::cout.flush(); // or the forked spawner writes what is buffered a second time
+        spawner_ = Spawner::start(CommandLine{}, config, "");
+        launch::use_spawner(spawner_->client(), default_credentials());
+    }
+    ~ThroughSpawner() { launch::use_spawner(nullptr, default_credentials()); }
+    ThroughSpawner(const ThroughSpawner&) = delete;
+    ThroughSpawner& operator=(const ThroughSpawner&) = delete;
+
+private:
+    std::unique_ptr<Spawner> spawner_;
+};
+
+// Whether `pid` is gone (or a zombie nobody of ours has to reap), polled for up to 5 s.
+bool process_ends(pid_t pid)
+{
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    do {
+        std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+        std::string line;
+        if (!std::getline(stat, line))
+            return true;
+        const auto close = line.rfind(')');
+        if (close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'Z')
+            return true;
+        std::this_thread::sleep_for(20ms);
+    } while (std::chrono::steady_clock::now() < deadline);
+    return false;
 }
 
 HandlerRun run_script(const std::string& script, const HandlerLimits& limits = {},
@@ -338,6 +388,8 @@ BOOST_AUTO_TEST_CASE(runs_as_the_given_identity_when_root)
                    boost::test_tools::per_element());
         return;
     }
+    // As in the daemon started as root: the privileged spawner starts it.
+    ThroughSpawner spawner({Identity{65534, 65533, "nobody"}});
     const auto run = run_script("id -u >&2; id -g >&2; id -G >&2", {}, Identity{65534, 65533, "nobody"});
     if (const auto why = identity_probe(65534, 65533); !why.empty()) {
         // This system cannot run anything as 65534 (seen in a freshly built
@@ -354,6 +406,54 @@ BOOST_AUTO_TEST_CASE(runs_as_the_given_identity_when_root)
     BOOST_TEST(run.exit_code.value_or(-1) == 0, "error: " << run.error);
     BOOST_TEST(run.stderr_lines == (std::vector<std::string>{"65534", "65533", "65533"}),
                boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(an_identity_the_spawner_refuses_is_not_replaced_by_ours)
+{
+    if (::geteuid() != 0) {
+        BOOST_TEST_MESSAGE("not root: no privileged spawner to ask");
+        return;
+    }
+    ThroughSpawner spawner({Identity{65534, 65533, "nobody"}});
+    const auto run = run_script("id -u >&2", {}, Identity{0, 0, "root"}); // no service's user
+    BOOST_TEST(!run.started);
+    BOOST_TEST(run.error.find("not allowed") != std::string::npos, run.error);
+    BOOST_TEST(run.stderr_lines.empty());
+}
+
+// The time limit ends the handler's whole process group, whoever started it.
+void check_group_killed_at_the_limit()
+{
+    HandlerLimits limits;
+    limits.time = 300ms;
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto run = run_script("sleep 30 & echo $! >&2; sleep 30", limits, Identity{65534, 65534, "nobody"});
+    BOOST_TEST(run.started, run.error);
+    BOOST_TEST(run.timed_out);
+    BOOST_TEST(run.signal.value_or(0) == SIGKILL);
+    BOOST_TEST((std::chrono::steady_clock::now() - t0 < 5s));
+    BOOST_REQUIRE_EQUAL(run.stderr_lines.size(), 1u);
+    const pid_t grandchild = std::stoi(run.stderr_lines.front());
+    BOOST_TEST(process_ends(grandchild), "the handler's background child " << grandchild << " still runs");
+}
+
+BOOST_AUTO_TEST_CASE(the_limit_kills_the_process_group_started_directly)
+{
+    check_group_killed_at_the_limit();
+    BOOST_TEST(no_children_left());
+}
+
+BOOST_AUTO_TEST_CASE(the_limit_kills_the_process_group_started_by_the_spawner)
+{
+    if (::geteuid() != 0) {
+        BOOST_TEST_MESSAGE("not root: no privileged spawner");
+        return;
+    }
+    {
+        ThroughSpawner spawner({Identity{65534, 65534, "nobody"}});
+        check_group_killed_at_the_limit();
+    }
+    BOOST_TEST(no_children_left()); // the spawner itself is reaped too
 }
 
 BOOST_AUTO_TEST_CASE(no_descriptor_leaks_into_the_handler)

@@ -39,6 +39,9 @@ BOOST_AUTO_TEST_CASE(spawn_round_trip)
     BOOST_REQUIRE(back);
     BOOST_TEST((std::get<sp::Spawn>(*back) == s));
     BOOST_TEST(sp::descriptors_of(*back) == 3u); // answer socket + stdin + stdout
+    BOOST_TEST(!std::get<sp::Spawn>(*back).process_group);
+    const sp::Spawn grouped{{"/usr/bin/exit-handler"}, {}, 1, 1, 5, true};
+    BOOST_TEST((std::get<sp::Spawn>(*round_request(grouped)) == grouped));
 }
 
 BOOST_AUTO_TEST_CASE(bind_and_reload_round_trip)
@@ -79,14 +82,17 @@ BOOST_AUTO_TEST_CASE(every_truncation_is_refused)
 
 BOOST_AUTO_TEST_CASE(malformed_requests_are_refused)
 {
-    // No program, a NUL inside an argument, a bad stdio mask, a lying count.
+    // No program, a NUL inside an argument, a bad stdio mask or group flag, a lying count.
     auto no_argv = bytes_of(sp::Spawn{{}, {}, 1, 1, 0});
     BOOST_TEST(!sp::decode_request(no_argv.data(), no_argv.size()));
     auto nul = bytes_of(sp::Spawn{{std::string("/bin/sh\0-c", 10)}, {}, 1, 1, 0});
     BOOST_TEST(!sp::decode_request(nul.data(), nul.size()));
     auto mask = bytes_of(sp::Spawn{{"/bin/true"}, {}, 1, 1, 0});
-    mask.back() = 8;
+    mask[mask.size() - 2] = 8; // the stdio byte, before the process group's
     BOOST_TEST(!sp::decode_request(mask.data(), mask.size()));
+    auto group = bytes_of(sp::Spawn{{"/bin/true"}, {}, 1, 1, 0});
+    group.back() = 2; // a flag: 0 or 1
+    BOOST_TEST(!sp::decode_request(group.data(), group.size()));
     std::vector<std::uint8_t> huge_count{1, 0xff, 0xff, 0xff, 0x7f};
     BOOST_TEST(!sp::decode_request(huge_count.data(), huge_count.size()));
     auto port0 = bytes_of(sp::Bind{Endpoint{*IpAddress::parse("127.0.0.1"), 1}, false, 1});
