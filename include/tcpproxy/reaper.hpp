@@ -6,12 +6,12 @@
 // on the reaper's own thread. So a slow exit handler never holds a session
 // thread or the accept loop, and session threads never run the deep call
 // chains of log formatting or file handling: their stacks stay a page or two.
+#include "tcpproxy/gate.hpp"
 #include "tcpproxy/session_record.hpp"
 
 #include <boost/thread/thread.hpp>
 
 #include <atomic>
-#include <condition_variable>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -68,7 +68,7 @@ private:
     Mode mode_;
     std::vector<std::shared_ptr<SessionObserver>> observers_;
     std::mutex mutex_;
-    std::condition_variable cv_;
+    Gate wake_; // opened after queueing; the thread drains the whole queue per wake-up
     std::deque<std::pair<Event, SessionRecord>> queue_;
     bool stopping_ = false;
     std::atomic<std::uint64_t> ids_{0};

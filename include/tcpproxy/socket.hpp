@@ -13,6 +13,9 @@ Endpoint local_endpoint(int fd);
 Endpoint peer_endpoint(int fd);
 
 void set_nonblocking(int fd);
+// Sends small writes at once (TCP_NODELAY): a proxy must not add Nagle's
+// delay to request/response traffic. Failure leaves Nagle on, nothing worse.
+void set_nodelay(int fd) noexcept;
 // Arms an abortive close: the next close() sends RST instead of FIN.
 void set_linger_zero(int fd) noexcept;
 
@@ -20,7 +23,7 @@ void set_linger_zero(int fd) noexcept;
 // `v6only` matters for IPv6 sockets only: false makes `::` dual-stack.
 Fd listen_on(const Endpoint& where, bool v6only, int backlog);
 
-// A non-blocking TCP socket of the family of `ip`, not yet connected.
+// A non-blocking TCP socket of the family of `ip`, not yet connected, with TCP_NODELAY.
 Fd tcp_socket_for(const IpAddress& ip);
 
 // The addresses a network interface has right now (empty when it has none or

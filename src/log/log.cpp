@@ -1,26 +1,27 @@
 // Boost.Log set-up: a syslog sink (facility daemon) and, with -d, a stderr sink.
 #include "tcpproxy/log.hpp"
 
+#include "log/path_probe.hpp"
+
 // Debian builds Boost.Log with the native syslog API; the headers need telling.
 #ifndef BOOST_LOG_USE_NATIVE_SYSLOG
 #define BOOST_LOG_USE_NATIVE_SYSLOG
 #endif
-#include <boost/core/null_deleter.hpp>
 #include <boost/log/attributes/constant.hpp>
 #include <boost/log/attributes/value_extraction.hpp>
 #include <boost/log/core.hpp>
 #include <boost/log/expressions.hpp>
 #include <boost/log/sinks/sync_frontend.hpp>
 #include <boost/log/sinks/syslog_backend.hpp>
-#include <boost/log/sinks/text_ostream_backend.hpp>
+#include <boost/log/sinks/basic_sink_backend.hpp>
 #include <boost/log/sinks/unlocked_frontend.hpp>
 #include <boost/log/sources/record_ostream.hpp>
 #include <boost/log/sources/severity_logger.hpp>
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
-#include <iostream>
 #include <memory>
 #include <mutex>
 
@@ -87,6 +88,35 @@ private:
     std::shared_ptr<const SessionTap> tap_;
 };
 
+// Each line reaches stderr in one write(2): whole lines even when other
+// processes share the descriptor, and one system call instead of two.
+class StderrBackend : public sinks::basic_formatted_sink_backend<char, sinks::synchronized_feeding> {
+public:
+    void consume(const bl::record_view&, const string_type& text)
+    {
+        line_.assign(text);
+        line_.push_back('\n');
+        const char* p = line_.data();
+        std::size_t left = line_.size();
+        while (left > 0) {
+            const ssize_t n = ::write(STDERR_FILENO, p, left);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                return; // nowhere to report a failing stderr
+            p += n;
+            left -= static_cast<std::size_t>(n);
+        }
+    }
+
+private:
+    std::string line_; // reused: the frontend serialises calls
+};
+
+// glibc's syslog() socket path.
+constexpr const char* syslog_socket = "/dev/log";
+constexpr std::int64_t syslog_recheck_ms = 1000;
+
 boost::shared_ptr<sinks::unlocked_sink<TapBackend>>& tap_sink()
 {
     static auto sink = boost::make_shared<sinks::unlocked_sink<TapBackend>>();
@@ -125,14 +155,17 @@ void init(const Options& options)
         });
         auto sink = boost::make_shared<sinks::synchronous_sink<sinks::syslog_backend>>(backend);
         sink->set_formatter(bl::expressions::stream << bl::expressions::smessage);
-        sink->set_filter(filter);
+        // Looked at now (so init() after a reload sees a new syslog daemon at
+        // once) and then at most once per second.
+        auto probe = std::make_shared<PathProbe>(syslog_socket, syslog_recheck_ms);
+        probe->present();
+        sink->set_filter([filter, probe](const bl::attribute_value_set& attrs) {
+            return filter(attrs) && probe->present();
+        });
         core->add_sink(sink);
     }
     if (options.to_stderr) {
-        auto backend = boost::make_shared<sinks::text_ostream_backend>();
-        backend->add_stream(boost::shared_ptr<std::ostream>(&std::clog, boost::null_deleter()));
-        backend->auto_flush(true);
-        auto sink = boost::make_shared<sinks::synchronous_sink<sinks::text_ostream_backend>>(backend);
+        auto sink = boost::make_shared<sinks::synchronous_sink<StderrBackend>>();
         const std::string prefix = options.ident + "[" + std::to_string(::getpid()) + "]: ";
         sink->set_formatter([prefix](const bl::record_view& rec, bl::formatting_ostream& out) {
             auto s = rec[severity_kw];

@@ -38,6 +38,12 @@ void set_nonblocking(int fd)
         throw sys_error("fcntl(O_NONBLOCK)");
 }
 
+void set_nodelay(int fd) noexcept
+{
+    const int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
 void set_linger_zero(int fd) noexcept
 {
     const linger l{1, 0};
@@ -72,6 +78,7 @@ Fd tcp_socket_for(const IpAddress& ip)
     Fd fd(::socket(ip.is_v4() ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_TCP));
     if (!fd)
         throw sys_error("socket");
+    set_nodelay(fd.get());
     return fd;
 }
 

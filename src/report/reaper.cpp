@@ -2,9 +2,17 @@
 
 #include "tcpproxy/log.hpp"
 
+#include <chrono>
 #include <exception>
+#include <thread>
 
 namespace tcpproxy {
+
+namespace {
+
+constexpr std::chrono::milliseconds batch_nap{2};
+
+} // namespace
 
 Reaper::Reaper(Mode mode) : mode_(mode)
 {
@@ -47,7 +55,7 @@ void Reaper::post(Event e, SessionRecord r)
         std::lock_guard lock(mutex_);
         queue_.emplace_back(e, std::move(r));
     }
-    cv_.notify_one();
+    wake_.open();
 }
 
 void Reaper::handle(Event e, const SessionRecord& r)
@@ -68,16 +76,30 @@ void Reaper::handle(Event e, const SessionRecord& r)
 
 void Reaper::run()
 {
-    std::unique_lock lock(mutex_);
+    std::deque<std::pair<Event, SessionRecord>> batch;
     for (;;) {
-        cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-        if (queue_.empty())
-            return; // stopping, and everything handled
-        auto [e, r] = std::move(queue_.front());
-        queue_.pop_front();
-        lock.unlock();
-        handle(e, r);
-        lock.lock();
+        bool stopping = false;
+        {
+            std::lock_guard lock(mutex_);
+            batch.swap(queue_);
+            stopping = stopping_;
+        }
+        if (batch.empty()) {
+            if (stopping)
+                return; // everything handled
+            wake_.pass();
+            continue;
+        }
+        for (auto& [e, r] : batch)
+            handle(e, r);
+        batch.clear();
+        // Gather the next batch before looking again: while we do not sleep
+        // in the gate, post() queues without a system call, so under load
+        // the thread wakes once per nap instead of three times per session
+        // (each wake-up of another thread costs more CPU than the lines).
+        // Observers see events at most this much later.
+        if (!stopping)
+            std::this_thread::sleep_for(batch_nap);
     }
 }
 
@@ -89,7 +111,7 @@ void Reaper::stop()
             return;
         stopping_ = true;
     }
-    cv_.notify_all();
+    wake_.open();
     if (thread_.joinable())
         thread_.join();
     for (auto& o : observers_)

@@ -88,6 +88,7 @@ int run_inetd(const CommandLine&, ConfigPtr config)
         ::close(null);
     }
     set_nonblocking(client.get());
+    set_nodelay(client.get());
     try {
         drop_privileges_inetd(*config, client.get());
     } catch (const std::exception& e) {

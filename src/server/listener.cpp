@@ -87,6 +87,10 @@ Listener::Listener(std::uint16_t port, BindPlan plan, std::vector<Fd> sockets)
     if (!wake_)
         throw sys_error("eventfd");
     spare_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    // Accepted sockets inherit TCP_NODELAY from the listening one (Linux):
+    // set once here, not once per connection.
+    for (const auto& s : sockets_)
+        set_nodelay(s.get());
 }
 
 Listener::~Listener() { stop(); }
@@ -151,7 +155,8 @@ void Listener::run(SessionPool& pool, ConfigHolder& config, Reaper& reaper)
                     shortage = false;
                 }
                 backoff_ms = 0;
-                pool.launch(slot, SessionStart{Fd(fd), config.get(), reaper.next_session_id()});
+                pool.launch(slot, SessionStart{Fd(fd), config.get(), reaper.next_session_id(),
+                                               Endpoint::from_sockaddr(reinterpret_cast<const sockaddr*>(&peer))});
                 continue;
             }
             const int err = errno;

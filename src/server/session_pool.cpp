@@ -21,7 +21,7 @@ std::unique_ptr<SessionPool::Slot> SessionPool::make_slot()
     try {
         s->primary = boost::thread(attrs, [this, s] {
             for (;;) {
-                s->go_primary.acquire();
+                s->go_primary.pass();
                 if (quit_.load(std::memory_order_acquire) || s->retire.load(std::memory_order_acquire))
                     return;
                 s->session.run_primary();
@@ -29,7 +29,7 @@ std::unique_ptr<SessionPool::Slot> SessionPool::make_slot()
         });
         s->secondary = boost::thread(attrs, [this, s] {
             for (;;) {
-                s->go_secondary.acquire();
+                s->go_secondary.pass();
                 if (quit_.load(std::memory_order_acquire))
                     return;
                 s->session.run_secondary();
@@ -39,7 +39,7 @@ std::unique_ptr<SessionPool::Slot> SessionPool::make_slot()
         if (s->primary.joinable()) {
             // This slot's flag, not the pool's: other slots are serving.
             s->retire.store(true, std::memory_order_release);
-            s->go_primary.release();
+            s->go_primary.open();
             s->primary.join();
         }
         log::error("session pool: could not create more threads (" + std::string(e.what()) + ")");
@@ -88,8 +88,8 @@ SessionPool::~SessionPool()
 {
     quit_.store(true, std::memory_order_release);
     for (auto& s : slots_) {
-        s->go_primary.release();
-        s->go_secondary.release();
+        s->go_primary.open();
+        s->go_secondary.open();
     }
     for (auto& s : slots_) {
         s->primary.join();
@@ -139,7 +139,7 @@ void SessionPool::launch(Slot* slot, SessionStart start)
         std::lock_guard lock(mutex_);
         slot->session.assign(std::move(start));
     }
-    slot->go_primary.release();
+    slot->go_primary.open();
 }
 
 void SessionPool::wake_waiters()

@@ -6,6 +6,7 @@
 // the limit: more slots are created at once; a lower limit lets running
 // sessions finish and keeps the spare threads idle.
 #include "session/session.hpp"
+#include "tcpproxy/gate.hpp"
 #include "tcpproxy/reaper.hpp"
 
 #include <boost/thread/thread.hpp>
@@ -15,7 +16,6 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
-#include <semaphore>
 #include <vector>
 
 namespace tcpproxy {
@@ -70,13 +70,13 @@ private:
 
 struct SessionPool::Slot : SessionHost {
     Slot(SessionPool& p, Reaper& reaper, long main_pid) : pool(p), session(*this, reaper, main_pid) {}
-    void start_secondary(Session&) override { go_secondary.release(); }
+    void start_secondary(Session&) override { go_secondary.open(); }
     void finished(Session&, SessionRecord&& record) override { pool.finished(*this, std::move(record)); }
 
     SessionPool& pool;
     Session session;
-    std::binary_semaphore go_primary{0};
-    std::binary_semaphore go_secondary{0};
+    Gate go_primary;
+    Gate go_secondary;
     boost::thread primary;
     boost::thread secondary;
     bool busy = false; // guarded by the pool's mutex

@@ -22,6 +22,11 @@ using Wait = Activity::Wait;
 
 constexpr std::size_t splice_chunk = static_cast<std::size_t>(PipePool::pipe_bytes);
 constexpr std::size_t copy_buffer_bytes = 64 * 1024;
+// A splice that brought less than this has most likely emptied the socket (a
+// request, a reply): go back to waiting rather than splice once more only to
+// learn EAGAIN, one system call saved per message. Bulk transfers read far
+// more per call and keep their pipe between calls.
+constexpr std::size_t short_splice = 16 * 1024;
 
 RelayOutcome from_wait(Wait w) { return {w == Wait::idle ? Kind::idle : Kind::stopped, 0}; }
 
@@ -141,6 +146,10 @@ RelayOutcome relay(int from, int to, Activity& activity, std::uint64_t& bytes, C
                 activity.touch();
                 if (auto out = drain(pipe->read.get(), to, static_cast<std::size_t>(n), activity, bytes))
                     return *out; // the pipe may still hold bytes: it is closed, not returned
+                if (static_cast<std::size_t>(n) < short_splice) {
+                    pool.release(std::move(*pipe)); // drained: empty again
+                    break;
+                }
                 continue;
             }
             if (n == 0) {

@@ -46,6 +46,9 @@ void Session::assign(SessionStart start)
     config_ = std::move(start.config);
     record_ = SessionRecord{};
     record_.id = start.id;
+    peer_known_ = start.peer.has_value();
+    if (start.peer)
+        record_.client = *start.peer;
     record_.config = config_;
     record_.started = std::chrono::system_clock::now();
     record_.started_steady = std::chrono::steady_clock::now();
@@ -155,8 +158,9 @@ bool Session::prepare()
 {
     auto& r = record_;
     try {
-        r.local = local_endpoint(client_.get());
-        r.client = peer_endpoint(client_.get());
+        r.local = local_endpoint(client_.get()); // the section is chosen by it
+        if (!peer_known_)
+            r.client = peer_endpoint(client_.get());
     } catch (const std::exception& e) {
         end(Status::client, e.what()); // gone before we looked
         return false;

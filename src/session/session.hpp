@@ -20,6 +20,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 namespace tcpproxy {
@@ -39,6 +40,7 @@ struct SessionStart {
     Fd client;                // connected, non-blocking, CLOEXEC
     ConfigPtr config;         // the configuration current when it was accepted
     std::uint64_t id = 0;
+    std::optional<Endpoint> peer = std::nullopt; // the client's address as accept4 gave it, when the caller has it
 };
 
 class Session {
@@ -80,6 +82,7 @@ private:
     SessionRecord record_;
     Activity activity_;
     int failures_ = 0;
+    bool peer_known_ = false; // record_.client came with the socket: no getpeername
 
     std::mutex mutex_;                  // guards everything below (never held while blocking)
     bool ended_ = false;

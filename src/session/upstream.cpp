@@ -148,7 +148,8 @@ UpstreamResult connect_upstream(const Service& service, std::uint16_t local_port
                 r.fd = std::move(fd);
                 r.server = to;
                 r.server_name = up.host;
-                r.outgoing = local_endpoint(r.fd.get());
+                if (service.extended_info)
+                    r.outgoing = local_endpoint(r.fd.get());
                 reached = true;
                 break;
             }
@@ -186,7 +187,8 @@ UpstreamResult connect_original(const Service& service, const Endpoint& to, cons
     r.fd = std::move(fd);
     r.server = to;
     r.server_name = to.ip.str();
-    r.outgoing = local_endpoint(r.fd.get());
+    if (service.extended_info)
+        r.outgoing = local_endpoint(r.fd.get());
     return r;
 }
 

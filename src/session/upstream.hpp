@@ -7,6 +7,7 @@
 #include "tcpproxy/fd.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace tcpproxy {
@@ -14,7 +15,7 @@ namespace tcpproxy {
 struct UpstreamResult {
     Fd fd;                    // connected (non-blocking); invalid when none could be reached
     Endpoint server;
-    Endpoint outgoing;        // our side
+    std::optional<Endpoint> outgoing; // our side; only for extended info (a system call per session)
     std::string server_name;  // the host as configured
     int failures = 0;         // attempts that failed before the success (each a WARNING)
     bool stopped = false;     // the session was stopped while connecting

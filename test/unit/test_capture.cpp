@@ -2,6 +2,8 @@
 #include "tcpproxy/capture.hpp"
 #include "tcpproxy/tools.hpp"
 
+#include "scratch.hpp"
+
 #include <boost/test/unit_test.hpp>
 
 #include <fcntl.h>
@@ -17,28 +19,11 @@
 #include <thread>
 
 using namespace tcpproxy;
+using tcpproxy::test::TempDir;
+using tcpproxy::test::slurp;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-    fs::path path;
-    TempDir()
-    {
-        std::string tmpl = (fs::temp_directory_path() / "tcpproxy-capture-XXXXXX").string();
-        BOOST_REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-        path = tmpl;
-    }
-    ~TempDir() { fs::remove_all(path); }
-};
-
-std::string slurp(const fs::path& p)
-{
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 std::string random_bytes(std::mt19937& rng, std::size_t n)
 {

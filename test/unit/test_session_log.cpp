@@ -6,6 +6,8 @@
 #include "process/spawner.hpp"
 #include "tcpproxy/cli.hpp"
 
+#include "scratch.hpp"
+
 #include <boost/test/unit_test.hpp>
 
 #include <fcntl.h>
@@ -24,30 +26,12 @@
 #include <thread>
 
 using namespace tcpproxy;
+using tcpproxy::test::TempDir;
+using tcpproxy::test::slurp;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 namespace {
-
-struct TempDir {
-    fs::path path;
-    TempDir()
-    {
-        std::string tmpl = (fs::temp_directory_path() / "tcpproxy-session-XXXXXX").string();
-        BOOST_REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-        path = tmpl;
-    }
-    ~TempDir() { fs::remove_all(path); }
-    std::string str() const { return path.string(); }
-};
-
-std::string slurp(const fs::path& p)
-{
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 std::size_t entries(const fs::path& dir)
 {

@@ -2,6 +2,8 @@
 #include "tcpproxy/status_file.hpp"
 #include "tcpproxy/tools.hpp"
 
+#include "scratch.hpp"
+
 #include <boost/test/unit_test.hpp>
 
 #include <fcntl.h>
@@ -16,29 +18,11 @@
 #include <thread>
 
 using namespace tcpproxy;
+using tcpproxy::test::TempDir;
+using tcpproxy::test::slurp;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-    fs::path path;
-    TempDir()
-    {
-        std::string tmpl = (fs::temp_directory_path() / "tcpproxy-status-XXXXXX").string();
-        BOOST_REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-        path = tmpl;
-    }
-    ~TempDir() { fs::remove_all(path); }
-    std::string str() const { return path.string(); }
-};
-
-std::string slurp(const fs::path& p)
-{
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 Endpoint ep(const char* ip, std::uint16_t port)
 {
