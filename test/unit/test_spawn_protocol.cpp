@@ -2,6 +2,7 @@
 #include "process/message_socket.hpp"
 #include "process/spawn_protocol.hpp"
 #include "process/spawner_policy.hpp"
+#include "scratch.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -11,7 +12,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <fstream>
 
 using namespace tcpproxy;
@@ -120,9 +120,8 @@ BOOST_AUTO_TEST_CASE(sealed_text_cannot_change_and_reads_back)
 
 BOOST_AUTO_TEST_CASE(file_text_is_read_whole_bounded_and_without_waiting)
 {
-    char dir[] = "/tmp/tcpproxy-unit-XXXXXX";
-    BOOST_REQUIRE(::mkdtemp(dir));
-    const std::string base = dir;
+    const test::TempDir dir("spawn");
+    const std::string base = dir.str();
     const std::string text = std::string("port 25\n") + '\0' + std::string(200000, 'x');
     std::ofstream(base + "/conf", std::ios::binary) << text;
     const auto whole = read_file_text(base + "/conf", sp::max_config_text);
@@ -143,10 +142,6 @@ BOOST_AUTO_TEST_CASE(file_text_is_read_whole_bounded_and_without_waiting)
     const auto fifo = read_file_text(base + "/fifo", sp::max_config_text);
     BOOST_TEST(fifo.err == 0);
     BOOST_TEST(fifo.text.empty());
-
-    ::unlink((base + "/conf").c_str());
-    ::unlink((base + "/fifo").c_str());
-    ::rmdir(dir);
 }
 
 BOOST_AUTO_TEST_CASE(every_truncation_is_refused)
