@@ -22,6 +22,10 @@ void set_linger_zero(int fd) noexcept;
 // A listening TCP socket on `where` (blocking, CLOEXEC, SO_REUSEADDR).
 // `v6only` matters for IPv6 sockets only: false makes `::` dual-stack.
 Fd listen_on(const Endpoint& where, bool v6only, int backlog);
+// The same, bound but not yet listening: the daemon binds its ports (as root)
+// before its session threads exist and listens once they do, so that a port
+// that accepts connections is one that serves them.
+Fd bind_on(const Endpoint& where, bool v6only);
 
 // A non-blocking TCP socket of the family of `ip`, not yet connected, with TCP_NODELAY.
 Fd tcp_socket_for(const IpAddress& ip);

@@ -50,7 +50,7 @@ void set_linger_zero(int fd) noexcept
     ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
 }
 
-Fd listen_on(const Endpoint& where, bool v6only, int backlog)
+Fd bind_on(const Endpoint& where, bool v6only)
 {
     const int family = where.ip.is_v4() ? AF_INET : AF_INET6;
     Fd fd(::socket(family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP));
@@ -68,6 +68,12 @@ Fd listen_on(const Endpoint& where, bool v6only, int backlog)
     const auto len = where.to_sockaddr(ss);
     if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&ss), len) < 0)
         throw sys_error("bind");
+    return fd;
+}
+
+Fd listen_on(const Endpoint& where, bool v6only, int backlog)
+{
+    Fd fd = bind_on(where, v6only);
     if (::listen(fd.get(), backlog) < 0)
         throw sys_error("listen");
     return fd;

@@ -33,7 +33,8 @@ Fd listener(const Endpoint& where, bool v6only, int backlog)
 {
     if (spawner)
         return spawner->listen(where, v6only, backlog);
-    return listen_on(where, v6only, backlog);
+    (void)backlog; // Listener::start() listens, once the session threads exist
+    return bind_on(where, v6only);
 }
 
 LoadResult reload_config(const std::string& file)

@@ -27,7 +27,8 @@ Child program(const Child::Spec& spec, const Identity& user);
 // owns (the exit handler of a session that matched no service section).
 Child own_program(const Child::Spec& spec);
 
-// A listening socket (see listen_on); bound by the spawner when there is one.
+// A bound socket for `where` (see bind_on); bound by the spawner when there is
+// one (already listening then). Listener::start() makes it listen.
 Fd listener(const Endpoint& where, bool v6only, int backlog);
 
 // SIGHUP: the configuration file as it is now, parsed (diagnostics name

@@ -97,6 +97,12 @@ Listener::~Listener() { stop(); }
 
 void Listener::start(SessionPool& pool, ConfigHolder& config, Reaper& reaper)
 {
+    // Sockets are bound at start-up before the session pool exists; only now
+    // may clients be told the port is open. listen() on a listening socket
+    // (from the spawner or systemd) just keeps it listening.
+    for (const auto& s : sockets_)
+        if (::listen(s.get(), backlog) < 0)
+            throw sys_error("listen");
     pool_ = &pool;
     boost::thread::attributes attrs;
     attrs.set_stack_size(256 * 1024);
