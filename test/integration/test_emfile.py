@@ -11,7 +11,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from proxytest import (LO4, Backend, check, check_eq, connect, cpu_seconds, free_port, main,  # noqa: E402
+from proxytest import (LO4, Backend, check, check_eq, connect, cpu_seconds, fail, free_port, main,  # noqa: E402
                        outcome, poll_until, proc_tail, recv_exact, rst_close, sha, start, stderr_text, stop, test,
                        wait_listening, write_file)
 
@@ -220,11 +220,15 @@ def descriptor_exhaustion(binary):
     # Let the stuck sessions drain: every byte still arrives.
     release.set()
     got = []
-    for s in clients:
+    for i, s in enumerate(clients):
         n, h = 0, __import__("hashlib").sha256()
         s.settimeout(60)
         while True:
-            d = s.recv(1 << 16)
+            try:
+                d = s.recv(1 << 16)
+            except OSError as e:
+                fail(f"stuck session {i} after {n} bytes: {e}; {fd_usage(p.pid, limit)}"
+                     f" {stderr_text(p)[-1500:]}")
             if not d:
                 break
             n += len(d)
