@@ -107,11 +107,7 @@ int run_inetd(const CommandLine&, ConfigPtr config)
     // because the main thread is busy being the session's primary thread.
     std::atomic<bool> done{false};
     boost::thread signals([&] {
-        sigset_t wanted;
-        sigemptyset(&wanted);
-        sigaddset(&wanted, SIGTERM);
-        sigaddset(&wanted, SIGINT);
-        sigaddset(&wanted, SIGHUP);
+        const sigset_t wanted = wake::control_signals();
         for (;;) {
             int sig = 0;
             if (::sigwait(&wanted, &sig) != 0)

@@ -1,5 +1,7 @@
 #include "server/process_setup.hpp"
 
+#include <algorithm>
+
 #include "session/wake.hpp"
 
 #include <signal.h>
@@ -15,12 +17,10 @@ void prepare_process_signals()
 log::Options log_options(const Config& config, bool to_stderr)
 {
     log::Options o;
-    for (const auto& p : config.ports)
-        for (const auto& s : p.services) {
-            o.ident = s.logname;
-            goto found;
-        }
-found:
+    const auto with_services = std::find_if(config.ports.begin(), config.ports.end(),
+                                            [](const PortConfig& p) { return !p.services.empty(); });
+    if (with_services != config.ports.end())
+        o.ident = with_services->services.front().logname;
     o.to_stderr = to_stderr;
     o.to_syslog = true;
     o.debug = config.debug;

@@ -8,6 +8,7 @@
 #include "server/privileges.hpp"
 #include "server/process_setup.hpp"
 #include "server/session_pool.hpp"
+#include "session/wake.hpp"
 #include "tcpproxy/config_load.hpp"
 #include "tcpproxy/diagnostic.hpp"
 #include "tcpproxy/log.hpp"
@@ -162,11 +163,7 @@ int run_standalone(const CommandLine& cl_in, ConfigPtr config)
                 " port(s), " + std::to_string(pool.size()) + " session slots");
     report_readiness(readiness, "");
 
-    sigset_t wanted;
-    sigemptyset(&wanted);
-    sigaddset(&wanted, SIGTERM);
-    sigaddset(&wanted, SIGINT);
-    sigaddset(&wanted, SIGHUP);
+    const sigset_t wanted = wake::control_signals();
     for (;;) {
         int sig = 0;
         if (::sigwait(&wanted, &sig) != 0)

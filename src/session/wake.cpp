@@ -17,6 +17,16 @@ extern "C" void on_wake(int) {}
 
 int signal_number() { return SIGRTMIN + 3; }
 
+sigset_t control_signals()
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    return set;
+}
+
 void install()
 {
     struct sigaction sa {};
@@ -25,16 +35,11 @@ void install()
     sa.sa_flags = 0; // no SA_RESTART: the point is to interrupt
     ::sigaction(signal_number(), &sa, nullptr);
 
-    sigset_t block;
-    sigemptyset(&block);
+    sigset_t block = control_signals();
     sigaddset(&block, signal_number());
-    sigaddset(&block, SIGTERM);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGHUP);
     ::pthread_sigmask(SIG_BLOCK, &block, &poll_mask);
-    sigaddset(&poll_mask, SIGTERM);
-    sigaddset(&poll_mask, SIGINT);
-    sigaddset(&poll_mask, SIGHUP);
+    // Waiting in ppoll: the control signals stay blocked, only the wake one gets through.
+    sigorset(&poll_mask, &poll_mask, &block);
     sigdelset(&poll_mask, signal_number());
 }
 

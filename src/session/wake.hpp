@@ -11,6 +11,7 @@
 // FIN where a reset is wanted).
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 
 namespace tcpproxy::wake {
 
@@ -18,6 +19,9 @@ namespace tcpproxy::wake {
 // signals the main thread waits for (SIGTERM, SIGINT, SIGHUP), in the calling
 // thread; threads created afterwards inherit the mask. Call before any thread.
 void install();
+
+// The signals the main thread waits for with sigwait(): SIGTERM, SIGINT, SIGHUP.
+sigset_t control_signals();
 
 int signal_number();
 
