@@ -1,6 +1,6 @@
 #pragma once
 // Fusion adaptation of the AST, so that X3 sequences fill the nodes' members.
-#include "grammar/ast.hpp"
+#include "tcpproxy/grammar/ast.hpp"
 
 #include <boost/fusion/include/adapt_struct.hpp>
 

@@ -2,7 +2,7 @@
 // The one place that fixes the types the grammar is instantiated for: the
 // iterator (the config text is parsed in memory) and the context (no
 // skipper: blanks are significant; our error handler under x3's tag).
-#include "grammar/error_handler.hpp"
+#include "error_handler.hpp"
 
 #include <boost/spirit/home/x3.hpp>
 

@@ -1,7 +1,7 @@
 // The one translation unit that instantiates the config grammar: Spirit's
 // compile time is paid here only.
-#include "grammar/config.hpp"
-#include "grammar/config_grammar_def.hpp"
+#include "config.hpp"
+#include "config_grammar_def.hpp"
 
 namespace tcpproxy::grammar::parser {
 BOOST_SPIRIT_INSTANTIATE(line_type, iterator_type, context_type)

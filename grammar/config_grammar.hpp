@@ -5,7 +5,7 @@
 // The entry rule is one line, not the whole file: the driver (parse.cpp)
 // runs it line after line, so that a bad line is reported and the next one
 // is still parsed.
-#include "grammar/ast.hpp"
+#include "tcpproxy/grammar/ast.hpp"
 
 #include <boost/spirit/home/x3.hpp>
 

@@ -8,10 +8,10 @@
 // A keyword is any word: whether it is known is decided by validation, which
 // can then suggest the nearest one. Control characters other than tab are
 // only allowed in comments (a CR only right before the LF).
-#include "grammar/ast.hpp"
-#include "grammar/ast_adapted.hpp"
-#include "grammar/config_grammar.hpp"
-#include "grammar/error_handler.hpp"
+#include "tcpproxy/grammar/ast.hpp"
+#include "ast_adapted.hpp"
+#include "config_grammar.hpp"
+#include "error_handler.hpp"
 
 #include <boost/spirit/home/x3.hpp>
 #include <boost/spirit/home/x3/support/utility/annotate_on_success.hpp>

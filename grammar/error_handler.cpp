@@ -1,4 +1,4 @@
-#include "grammar/error_handler.hpp"
+#include "error_handler.hpp"
 
 #include <cstdio>
 

@@ -5,8 +5,8 @@
 // X3's stock x3::error_handler prints file, line and caret but no column and
 // writes to a stream; ours records a tcpproxy::Diagnostic (file:line:column,
 // message, source line) and lets the parse go on with the next line.
-#include "grammar/source.hpp"
-#include "tcpproxy/diagnostic.hpp"
+#include "tcpproxy/grammar/source.hpp"
+#include "tcpproxy/grammar/diagnostic.hpp"
 
 #include <boost/spirit/home/x3.hpp>
 #include <boost/spirit/home/x3/support/ast/position_tagged.hpp>

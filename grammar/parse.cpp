@@ -1,10 +1,10 @@
 // The driver: runs the line rule over the text line after line. A line that
 // fails has been reported by the error handler; parsing resumes after its
 // line end, so every bad line of a file is reported in one run.
-#include "grammar/parse.hpp"
+#include "tcpproxy/grammar/parse.hpp"
 
-#include "grammar/config.hpp"
-#include "grammar/config_grammar.hpp"
+#include "config.hpp"
+#include "config_grammar.hpp"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "grammar/source.hpp"
+#include "tcpproxy/grammar/source.hpp"
 
 #include <algorithm>
 

@@ -1,10 +1,10 @@
 // Picks the mode (reference §1) and wires the components; no logic of its own.
-#include "tcpproxy/check_config.hpp"
-#include "tcpproxy/cli.hpp"
-#include "tcpproxy/config_load.hpp"
-#include "tcpproxy/server.hpp"
-#include "tcpproxy/settings.hpp"
-#include "tcpproxy/tools.hpp"
+#include "tcpproxy/config/check_config.hpp"
+#include "tcpproxy/cli/cli.hpp"
+#include "tcpproxy/config/config_load.hpp"
+#include "tcpproxy/server/server.hpp"
+#include "tcpproxy/cli/settings.hpp"
+#include "tcpproxy/report/tools.hpp"
 
 #include <malloc.h>
 #include <unistd.h>

@@ -1,7 +1,8 @@
-#include "cli/bind_spec.hpp"
+#include "tcpproxy/cli/bind_spec.hpp"
 
-#include "cli/option_values.hpp"
-#include "tcpproxy/settings.hpp"
+#include "tcpproxy/cli/option_values.hpp"
+#include "tcpproxy/cli/settings.hpp"
+#include "tcpproxy/config/values.hpp"
 
 #include <algorithm>
 

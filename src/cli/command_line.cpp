@@ -15,11 +15,12 @@
 //   * the first operand (SERVER) ends the options: the words after a program
 //     SERVER are its arguments; after a HOST[:PORT] SERVER nothing may follow.
 //   * a later option overrides an earlier one; -A adds up.
-#include "tcpproxy/cli.hpp"
+#include "tcpproxy/cli/cli.hpp"
 
-#include "cli/bind_spec.hpp"
-#include "cli/option_values.hpp"
-#include "tcpproxy/settings.hpp"
+#include "tcpproxy/cli/bind_spec.hpp"
+#include "tcpproxy/cli/option_values.hpp"
+#include "tcpproxy/cli/settings.hpp"
+#include "tcpproxy/config/values.hpp"
 
 #include <algorithm>
 #include <array>

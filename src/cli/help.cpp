@@ -1,6 +1,6 @@
 // The usage line printed after every command-line error, and --help. The
 // man page tcpproxy.1 says the same in more words; keep the two in step.
-#include "tcpproxy/cli.hpp"
+#include "tcpproxy/cli/cli.hpp"
 
 namespace tcpproxy {
 

@@ -1,4 +1,4 @@
-#include "cli/option_values.hpp"
+#include "tcpproxy/cli/option_values.hpp"
 
 #include <array>
 #include <charconv>

@@ -1,4 +1,4 @@
-#include "config/argument_values.hpp"
+#include "argument_values.hpp"
 
 #include <charconv>
 

@@ -2,9 +2,9 @@
 // Argument forms shared by several directives (yes/no, numbers in a range,
 // keyword choices, addresses, comma lists). Each checks one argument and
 // reports a positioned error itself; an empty result means "reported".
-#include "config/reporter.hpp"
-#include "grammar/ast.hpp"
-#include "tcpproxy/address.hpp"
+#include "reporter.hpp"
+#include "tcpproxy/grammar/ast.hpp"
+#include "tcpproxy/net/address.hpp"
 
 #include <cstddef>
 #include <initializer_list>

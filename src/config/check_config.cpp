@@ -1,8 +1,8 @@
 // `tcpproxy --check-config` (check_config.hpp): like `nginx -t` / `relayd -n`,
 // every diagnostic and then one line saying the file is fine.
-#include "tcpproxy/check_config.hpp"
+#include "tcpproxy/config/check_config.hpp"
 
-#include "tcpproxy/config_load.hpp"
+#include "tcpproxy/config/config_load.hpp"
 
 namespace tcpproxy {
 

@@ -1,10 +1,10 @@
 // Every directive of reference §3.3: level, arity, usage and argument rules.
-#include "config/directive_table.hpp"
+#include "directive_table.hpp"
 
-#include "config/argument_values.hpp"
-#include "tcpproxy/acl.hpp"
-#include "tcpproxy/settings.hpp"
-#include "tcpproxy/status.hpp"
+#include "argument_values.hpp"
+#include "tcpproxy/acl/acl.hpp"
+#include "tcpproxy/config/values.hpp"
+#include "tcpproxy/core/status.hpp"
 
 #include <boost/algorithm/string/predicate.hpp>
 

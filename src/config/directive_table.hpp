@@ -4,9 +4,9 @@
 // it takes, its usage line, and the function that checks its arguments and
 // stores the value. Reading directive_table.cpp tells what every directive
 // accepts.
-#include "config/layers.hpp"
-#include "config/reporter.hpp"
-#include "grammar/ast.hpp"
+#include "layers.hpp"
+#include "reporter.hpp"
+#include "tcpproxy/grammar/ast.hpp"
 
 #include <cstddef>
 #include <limits>

@@ -1,4 +1,4 @@
-#include "config/inherit.hpp"
+#include "inherit.hpp"
 
 namespace tcpproxy::config {
 

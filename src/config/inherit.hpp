@@ -3,8 +3,8 @@
 // §3.2/§3.3). Every setting comes from the innermost level that sets it;
 // server/exec and srcip/rotate are pairs where the innermost level that sets
 // either member decides both (an interface `exec` replaces a port `server`).
-#include "config/layers.hpp"
-#include "config/reporter.hpp"
+#include "layers.hpp"
+#include "reporter.hpp"
 
 #include <vector>
 

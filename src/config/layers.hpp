@@ -3,8 +3,8 @@
 // inheritance resolves it into Services. A slot is empty when the level does
 // not set it; a set slot remembers the directive that set it, so later
 // checks (duplicates, conflicts, partial sets) can point at it.
-#include "grammar/ast.hpp"
-#include "tcpproxy/config.hpp"
+#include "tcpproxy/grammar/ast.hpp"
+#include "tcpproxy/config/config.hpp"
 
 #include <cstdint>
 #include <optional>

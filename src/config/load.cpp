@@ -1,11 +1,11 @@
 // parse_config / load_config_file (config_load.hpp): text -> grammar ->
 // validation, with every diagnostic of both in one sorted list.
-#include "tcpproxy/config_load.hpp"
+#include "tcpproxy/config/config_load.hpp"
 
-#include "config/reporter.hpp"
-#include "config/validate.hpp"
-#include "grammar/parse.hpp"
-#include "grammar/source.hpp"
+#include "reporter.hpp"
+#include "validate.hpp"
+#include "tcpproxy/grammar/parse.hpp"
+#include "tcpproxy/grammar/source.hpp"
 
 #include <cerrno>
 #include <cstring>

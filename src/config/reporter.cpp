@@ -1,4 +1,4 @@
-#include "config/reporter.hpp"
+#include "reporter.hpp"
 
 namespace tcpproxy::config {
 

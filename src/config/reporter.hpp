@@ -1,10 +1,10 @@
 #pragma once
 // Validation's way to speak: every problem becomes a Diagnostic pointing at a
 // byte of the config text, worded and positioned exactly like a syntax error.
-#include "grammar/ast.hpp"
-#include "grammar/parse.hpp"
-#include "grammar/source.hpp"
-#include "tcpproxy/diagnostic.hpp"
+#include "tcpproxy/grammar/ast.hpp"
+#include "tcpproxy/grammar/parse.hpp"
+#include "tcpproxy/grammar/source.hpp"
+#include "tcpproxy/grammar/diagnostic.hpp"
 
 #include <cstddef>
 #include <string>

@@ -1,4 +1,4 @@
-#include "config/session_rules.hpp"
+#include "session_rules.hpp"
 
 #include <algorithm>
 #include <vector>

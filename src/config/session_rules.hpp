@@ -1,8 +1,8 @@
 #pragma once
 // Session handling (reference §3.3) is all or nothing: session-dir,
 // session-mode, exit-code and, for `process`, exit-handler.
-#include "config/layers.hpp"
-#include "config/reporter.hpp"
+#include "layers.hpp"
+#include "reporter.hpp"
 
 namespace tcpproxy::config {
 

@@ -1,4 +1,4 @@
-#include "config/shadow.hpp"
+#include "shadow.hpp"
 
 namespace tcpproxy::config {
 

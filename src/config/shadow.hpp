@@ -1,8 +1,8 @@
 #pragma once
 // Sections are matched in file order (reference §4.2), so a section that an
 // earlier one of the same port always matches first can never be used.
-#include "config/layers.hpp"
-#include "config/reporter.hpp"
+#include "layers.hpp"
+#include "reporter.hpp"
 
 namespace tcpproxy::config {
 

@@ -1,4 +1,4 @@
-#include "tcpproxy/status.hpp"
+#include "tcpproxy/core/status.hpp"
 
 #include <boost/algorithm/string/predicate.hpp>
 

@@ -1,4 +1,4 @@
-#include "config/suggest.hpp"
+#include "suggest.hpp"
 
 #include <algorithm>
 #include <numeric>

@@ -1,8 +1,8 @@
-#include "config/tree.hpp"
+#include "tree.hpp"
 
-#include "config/directive_table.hpp"
-#include "config/suggest.hpp"
-#include "tcpproxy/settings.hpp"
+#include "directive_table.hpp"
+#include "suggest.hpp"
+#include "tcpproxy/config/values.hpp"
 
 #include <boost/algorithm/string/case_conv.hpp>
 

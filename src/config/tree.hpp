@@ -1,9 +1,9 @@
 #pragma once
 // Pass 1 of validation: sorts the directives into their levels (global,
 // port, interface section), checking each one's place, arity and arguments.
-#include "config/layers.hpp"
-#include "config/reporter.hpp"
-#include "grammar/ast.hpp"
+#include "layers.hpp"
+#include "reporter.hpp"
+#include "tcpproxy/grammar/ast.hpp"
 
 #include <vector>
 

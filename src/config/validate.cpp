@@ -1,12 +1,12 @@
 // Validation in passes: sort the directives into levels (tree.cpp), then
 // check what only the whole file can tell (session set, exclusive pairs,
 // shadowed sections), then resolve every service by inheritance.
-#include "config/validate.hpp"
+#include "validate.hpp"
 
-#include "config/inherit.hpp"
-#include "config/session_rules.hpp"
-#include "config/shadow.hpp"
-#include "config/tree.hpp"
+#include "inherit.hpp"
+#include "session_rules.hpp"
+#include "shadow.hpp"
+#include "tree.hpp"
 
 namespace tcpproxy::config {
 

@@ -2,9 +2,9 @@
 // The syntax tree -> the resolved Config, reporting every problem of
 // reference §3.4 on the way. The result is only meaningful when no error was
 // reported; parse_config (load.cpp) drops it otherwise.
-#include "config/reporter.hpp"
-#include "grammar/ast.hpp"
-#include "tcpproxy/config.hpp"
+#include "reporter.hpp"
+#include "tcpproxy/grammar/ast.hpp"
+#include "tcpproxy/config/config.hpp"
 
 #include <memory>
 #include <string>

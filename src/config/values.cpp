@@ -1,6 +1,6 @@
 // Argument values shared by the config file and the command line, so that
 // `-b`, `-u`, `server` and `interface` accept exactly the same forms.
-#include "tcpproxy/settings.hpp"
+#include "tcpproxy/config/values.hpp"
 
 #include <grp.h>
 #include <netdb.h>

@@ -1,7 +1,7 @@
 // Boost.Log set-up: a syslog sink (facility daemon) and, with -d, a stderr sink.
-#include "tcpproxy/log.hpp"
+#include "tcpproxy/log/log.hpp"
 
-#include "log/path_probe.hpp"
+#include "path_probe.hpp"
 
 // Debian builds Boost.Log with the native syslog API; the headers need telling.
 #ifndef BOOST_LOG_USE_NATIVE_SYSLOG

@@ -1,4 +1,4 @@
-#include "log/path_probe.hpp"
+#include "path_probe.hpp"
 
 #include <sys/stat.h>
 #include <time.h>

@@ -1,4 +1,4 @@
-#include "tcpproxy/address.hpp"
+#include "tcpproxy/net/address.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

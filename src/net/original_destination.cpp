@@ -1,6 +1,6 @@
-#include "net/original_destination.hpp"
+#include "tcpproxy/net/original_destination.hpp"
 
-#include "tcpproxy/fd.hpp"
+#include "tcpproxy/core/fd.hpp"
 
 #include <netinet/in.h>
 #include <sys/socket.h>

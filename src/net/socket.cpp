@@ -1,5 +1,5 @@
 // Thin wrappers over socket system calls; each failure names its call.
-#include "tcpproxy/socket.hpp"
+#include "tcpproxy/net/socket.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>

@@ -1,8 +1,8 @@
-#include "process/child.hpp"
+#include "tcpproxy/process/child.hpp"
 
-#include "process/message_socket.hpp"
-#include "process/spawn_protocol.hpp"
-#include "session/wake.hpp"
+#include "message_socket.hpp"
+#include "spawn_protocol.hpp"
+#include "tcpproxy/core/wake.hpp"
 
 #include <fcntl.h>
 #include <signal.h>

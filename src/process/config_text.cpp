@@ -1,4 +1,4 @@
-#include "process/config_text.hpp"
+#include "tcpproxy/process/config_text.hpp"
 
 #include <fcntl.h>
 #include <sys/mman.h>

@@ -1,6 +1,6 @@
-#include "process/identity.hpp"
+#include "tcpproxy/process/identity.hpp"
 
-#include "tcpproxy/fd.hpp"
+#include "tcpproxy/core/fd.hpp"
 
 #include <grp.h>
 #include <pwd.h>

@@ -1,7 +1,7 @@
-#include "process/launch.hpp"
+#include "tcpproxy/process/launch.hpp"
 
-#include "tcpproxy/log.hpp"
-#include "tcpproxy/socket.hpp"
+#include "tcpproxy/log/log.hpp"
+#include "tcpproxy/net/socket.hpp"
 
 namespace tcpproxy::launch {
 

@@ -1,4 +1,4 @@
-#include "process/message_socket.hpp"
+#include "message_socket.hpp"
 
 #include <sys/socket.h>
 

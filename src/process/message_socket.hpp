@@ -3,7 +3,7 @@
 // one send is one message, descriptors travel as SCM_RIGHTS, received ones
 // are CLOEXEC at once. A message or descriptor list that does not fit is
 // refused whole (and what did arrive is closed), never half-read.
-#include "tcpproxy/fd.hpp"
+#include "tcpproxy/core/fd.hpp"
 
 #include <cstdint>
 #include <optional>

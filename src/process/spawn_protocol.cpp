@@ -1,4 +1,4 @@
-#include "process/spawn_protocol.hpp"
+#include "spawn_protocol.hpp"
 
 #include <bit>
 #include <cstring>

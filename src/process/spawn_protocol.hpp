@@ -6,7 +6,7 @@
 //
 // Descriptors travel beside the bytes (SCM_RIGHTS); a message says how many
 // it expects, and the receiver refuses a message whose count does not match.
-#include "tcpproxy/address.hpp"
+#include "tcpproxy/net/address.hpp"
 
 #include <sys/types.h>
 

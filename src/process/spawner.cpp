@@ -1,12 +1,12 @@
-#include "process/spawner.hpp"
+#include "tcpproxy/process/spawner.hpp"
 
-#include "process/message_socket.hpp"
-#include "process/spawn_protocol.hpp"
-#include "process/spawner_policy.hpp"
-#include "tcpproxy/config_load.hpp"
-#include "tcpproxy/log.hpp"
-#include "tcpproxy/settings.hpp"
-#include "tcpproxy/socket.hpp"
+#include "message_socket.hpp"
+#include "spawn_protocol.hpp"
+#include "spawner_policy.hpp"
+#include "tcpproxy/config/config_load.hpp"
+#include "tcpproxy/log/log.hpp"
+#include "tcpproxy/cli/settings.hpp"
+#include "tcpproxy/net/socket.hpp"
 
 #include <fcntl.h>
 #include <linux/close_range.h>

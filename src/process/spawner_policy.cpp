@@ -1,4 +1,4 @@
-#include "process/spawner_policy.hpp"
+#include "spawner_policy.hpp"
 
 #include <algorithm>
 

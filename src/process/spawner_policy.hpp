@@ -5,9 +5,9 @@
 // under a client's control; these checks are what keeps it from asking for
 // root (an identity only an explicit `user root` puts in the list) or for a
 // port it has no business with. Pure: unit tested.
-#include "process/identity.hpp"
-#include "process/spawn_protocol.hpp"
-#include "tcpproxy/config.hpp"
+#include "tcpproxy/process/identity.hpp"
+#include "spawn_protocol.hpp"
+#include "tcpproxy/config/config.hpp"
 
 #include <cstdint>
 #include <string>

@@ -1,6 +1,6 @@
 // `tcpproxy --decode FILE`: a capture shown readably, and each direction's bytes restored.
-#include "tcpproxy/capture.hpp"
-#include "tcpproxy/tools.hpp"
+#include "tcpproxy/report/capture.hpp"
+#include "tcpproxy/report/tools.hpp"
 
 #include <cerrno>
 #include <cstdio>

@@ -1,5 +1,5 @@
 // The capture file format (see capture.hpp): record headers and the reader.
-#include "tcpproxy/capture.hpp"
+#include "tcpproxy/report/capture.hpp"
 
 #include <time.h>
 

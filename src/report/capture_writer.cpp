@@ -1,5 +1,5 @@
 // CaptureWriter: the copy threads hand bytes over, a writer thread owns the disk.
-#include "tcpproxy/capture.hpp"
+#include "tcpproxy/report/capture.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>

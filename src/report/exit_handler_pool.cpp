@@ -1,6 +1,6 @@
-#include "report/exit_handler_pool.hpp"
+#include "exit_handler_pool.hpp"
 
-#include "tcpproxy/log.hpp"
+#include "tcpproxy/log/log.hpp"
 
 #include <algorithm>
 #include <exception>

@@ -15,9 +15,9 @@
 // At shutdown, drain() runs what is queued within one overall bound
 // (shutdown_budget): handlers still queued when it is spent are not started
 // and their logfiles are kept.
-#include "tcpproxy/config.hpp"
-#include "tcpproxy/session_log.hpp"
-#include "tcpproxy/status.hpp"
+#include "tcpproxy/config/config.hpp"
+#include "tcpproxy/report/session_log.hpp"
+#include "tcpproxy/core/status.hpp"
 
 #include <boost/thread/thread.hpp>
 

@@ -1,6 +1,6 @@
 // The session start and end lines of reference §7.
-#include "tcpproxy/log.hpp"
-#include "tcpproxy/reaper.hpp"
+#include "tcpproxy/log/log.hpp"
+#include "tcpproxy/report/reaper.hpp"
 
 #include <cstdio>
 

@@ -1,6 +1,6 @@
-#include "tcpproxy/reaper.hpp"
+#include "tcpproxy/report/reaper.hpp"
 
-#include "tcpproxy/log.hpp"
+#include "tcpproxy/log/log.hpp"
 
 #include <chrono>
 #include <exception>

@@ -1,9 +1,9 @@
 // Session logfiles and the exit handler that may process them.
-#include "tcpproxy/session_log.hpp"
-#include "process/child.hpp"
-#include "process/launch.hpp"
-#include "tcpproxy/status_file.hpp"
-#include "tcpproxy/fd.hpp"
+#include "tcpproxy/report/session_log.hpp"
+#include "tcpproxy/process/child.hpp"
+#include "tcpproxy/process/launch.hpp"
+#include "tcpproxy/report/status_file.hpp"
+#include "tcpproxy/core/fd.hpp"
 
 #include <fcntl.h>
 #include <poll.h>

@@ -1,6 +1,6 @@
-#include "report/session_log_files.hpp"
+#include "session_log_files.hpp"
 
-#include "process/environment.hpp"
+#include "tcpproxy/process/environment.hpp"
 
 #include <cstdio>
 #include <ctime>

@@ -6,10 +6,10 @@
 // after the end line has been logged, SessionLogCloser hands it to the exit
 // handler pool (process, status selected) or finishes it on the spot (keep,
 // remove: no waiting involved).
-#include "report/exit_handler_pool.hpp"
-#include "tcpproxy/log.hpp"
-#include "tcpproxy/reaper.hpp"
-#include "tcpproxy/session_log.hpp"
+#include "exit_handler_pool.hpp"
+#include "tcpproxy/log/log.hpp"
+#include "tcpproxy/report/reaper.hpp"
+#include "tcpproxy/report/session_log.hpp"
 
 #include <cstdint>
 #include <memory>

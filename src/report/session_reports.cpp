@@ -1,8 +1,8 @@
-#include "report/session_reports.hpp"
+#include "tcpproxy/report/session_reports.hpp"
 
-#include "report/exit_handler_pool.hpp"
-#include "report/session_log_files.hpp"
-#include "report/status_file_observer.hpp"
+#include "exit_handler_pool.hpp"
+#include "session_log_files.hpp"
+#include "tcpproxy/report/status_file_observer.hpp"
 
 namespace tcpproxy {
 

@@ -1,6 +1,6 @@
 // Status files: the line format, its parser, atomic writes, stale cleanup.
-#include "tcpproxy/status_file.hpp"
-#include "tcpproxy/fd.hpp"
+#include "tcpproxy/report/status_file.hpp"
+#include "tcpproxy/core/fd.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>

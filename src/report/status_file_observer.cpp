@@ -1,6 +1,6 @@
-#include "report/status_file_observer.hpp"
+#include "tcpproxy/report/status_file_observer.hpp"
 
-#include "tcpproxy/log.hpp"
+#include "tcpproxy/log/log.hpp"
 
 namespace tcpproxy {
 

@@ -1,6 +1,6 @@
 // `tcpproxy --status`: reads a status directory and prints the sessions as a table.
-#include "tcpproxy/tools.hpp"
-#include "tcpproxy/fd.hpp"
+#include "tcpproxy/report/tools.hpp"
+#include "tcpproxy/core/fd.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-#include "server/bind_plan.hpp"
+#include "bind_plan.hpp"
 
 #include <algorithm>
 

@@ -2,7 +2,7 @@
 // What a port's listener binds (pure): the specific addresses when every
 // section of the port names an address, otherwise the wildcard (IPv4 and
 // IPv6), since a `*` or NIC-name section may match any local address.
-#include "tcpproxy/config.hpp"
+#include "tcpproxy/config/config.hpp"
 
 #include <vector>
 

@@ -1,7 +1,7 @@
 #pragma once
 // The configuration new connections use. A reload swaps it; sessions keep
 // the one they started with (their SessionRecord holds a reference).
-#include "tcpproxy/config.hpp"
+#include "tcpproxy/config/config.hpp"
 
 #include <mutex>
 

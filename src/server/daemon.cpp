@@ -1,4 +1,4 @@
-#include "server/daemon.hpp"
+#include "daemon.hpp"
 
 #include <fcntl.h>
 #include <sys/resource.h>

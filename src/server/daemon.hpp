@@ -1,6 +1,6 @@
 #pragma once
 // Daemon life: descriptor limits, going to the background, the pidfile.
-#include "tcpproxy/fd.hpp"
+#include "tcpproxy/core/fd.hpp"
 
 #include <cstddef>
 #include <string>

@@ -1,14 +1,14 @@
 // inetd mode (reference §1): the client connection is stdin; one session,
 // then exit with its status number.
-#include "report/session_reports.hpp"
-#include "server/privileges.hpp"
-#include "server/process_setup.hpp"
-#include "session/session.hpp"
-#include "session/wake.hpp"
-#include "tcpproxy/log.hpp"
-#include "tcpproxy/reaper.hpp"
-#include "tcpproxy/server.hpp"
-#include "tcpproxy/socket.hpp"
+#include "tcpproxy/report/session_reports.hpp"
+#include "privileges.hpp"
+#include "process_setup.hpp"
+#include "tcpproxy/session/session.hpp"
+#include "tcpproxy/core/wake.hpp"
+#include "tcpproxy/log/log.hpp"
+#include "tcpproxy/report/reaper.hpp"
+#include "tcpproxy/server/server.hpp"
+#include "tcpproxy/net/socket.hpp"
 
 #include <fcntl.h>
 #include <netinet/in.h>

@@ -1,8 +1,8 @@
-#include "server/listener.hpp"
+#include "listener.hpp"
 
-#include "process/launch.hpp"
-#include "tcpproxy/log.hpp"
-#include "tcpproxy/socket.hpp"
+#include "tcpproxy/process/launch.hpp"
+#include "tcpproxy/log/log.hpp"
+#include "tcpproxy/net/socket.hpp"
 
 #include <fcntl.h>
 #include <poll.h>

@@ -1,11 +1,11 @@
 #pragma once
 // One configured port: its listening sockets and the acceptor thread that
 // takes connections from them and hands each to a free session slot.
-#include "server/bind_plan.hpp"
-#include "server/config_holder.hpp"
-#include "server/session_pool.hpp"
-#include "tcpproxy/fd.hpp"
-#include "tcpproxy/reaper.hpp"
+#include "bind_plan.hpp"
+#include "config_holder.hpp"
+#include "session_pool.hpp"
+#include "tcpproxy/core/fd.hpp"
+#include "tcpproxy/report/reaper.hpp"
 
 #include <boost/thread/thread.hpp>
 

@@ -1,7 +1,7 @@
-#include "server/listener_set.hpp"
+#include "listener_set.hpp"
 
-#include "server/socket_activation.hpp"
-#include "tcpproxy/log.hpp"
+#include "socket_activation.hpp"
+#include "tcpproxy/log/log.hpp"
 
 #include <stdexcept>
 

@@ -1,7 +1,7 @@
 #pragma once
 // The listeners of a configuration, one per port; a reload updates the set
 // (ports added are bound, ports removed or rebound differently are closed).
-#include "server/listener.hpp"
+#include "listener.hpp"
 
 #include <map>
 #include <memory>

@@ -1,10 +1,10 @@
-#include "server/privileges.hpp"
+#include "privileges.hpp"
 
-#include "process/identity.hpp"
-#include "process/launch.hpp"
-#include "server/dispatch.hpp"
-#include "tcpproxy/log.hpp"
-#include "tcpproxy/socket.hpp"
+#include "tcpproxy/process/identity.hpp"
+#include "tcpproxy/process/launch.hpp"
+#include "tcpproxy/config/dispatch.hpp"
+#include "tcpproxy/log/log.hpp"
+#include "tcpproxy/net/socket.hpp"
 
 #include <unistd.h>
 

@@ -1,8 +1,8 @@
 #pragma once
 // Giving up root at start (reference §4.5, tcpproxy(1) SECURITY).
-#include "process/spawner.hpp"
-#include "tcpproxy/cli.hpp"
-#include "tcpproxy/config.hpp"
+#include "tcpproxy/process/spawner.hpp"
+#include "tcpproxy/cli/cli.hpp"
+#include "tcpproxy/config/config.hpp"
 
 #include <memory>
 #include <string>

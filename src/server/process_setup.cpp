@@ -1,8 +1,8 @@
-#include "server/process_setup.hpp"
+#include "process_setup.hpp"
 
 #include <algorithm>
 
-#include "session/wake.hpp"
+#include "tcpproxy/core/wake.hpp"
 
 #include <signal.h>
 

@@ -1,7 +1,7 @@
 #pragma once
 // What every running mode sets up first.
-#include "tcpproxy/config.hpp"
-#include "tcpproxy/log.hpp"
+#include "tcpproxy/config/config.hpp"
+#include "tcpproxy/log/log.hpp"
 
 namespace tcpproxy {
 

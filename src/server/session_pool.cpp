@@ -1,6 +1,6 @@
-#include "server/session_pool.hpp"
+#include "session_pool.hpp"
 
-#include "tcpproxy/log.hpp"
+#include "tcpproxy/log/log.hpp"
 
 #include <algorithm>
 

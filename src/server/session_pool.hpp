@@ -5,9 +5,9 @@
 // new connections wait in the kernel's listen backlog. A reload may change
 // the limit: more slots are created at once; a lower limit lets running
 // sessions finish and keeps the spare threads idle.
-#include "session/session.hpp"
-#include "tcpproxy/gate.hpp"
-#include "tcpproxy/reaper.hpp"
+#include "tcpproxy/session/session.hpp"
+#include "tcpproxy/core/gate.hpp"
+#include "tcpproxy/report/reaper.hpp"
 
 #include <boost/thread/thread.hpp>
 

@@ -1,7 +1,7 @@
-#include "server/socket_activation.hpp"
+#include "socket_activation.hpp"
 
-#include "tcpproxy/server.hpp"
-#include "tcpproxy/socket.hpp"
+#include "tcpproxy/server/server.hpp"
+#include "tcpproxy/net/socket.hpp"
 
 #include <fcntl.h>
 #include <netinet/in.h>

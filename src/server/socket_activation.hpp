@@ -3,7 +3,7 @@
 // LISTEN_PID names the process meant, LISTEN_FDS how many descriptors were
 // passed, numbered from 3. adopt_activated_sockets() (tcpproxy/server.hpp)
 // takes them at start; the listeners pick theirs up here.
-#include "tcpproxy/fd.hpp"
+#include "tcpproxy/core/fd.hpp"
 
 #include <cstdint>
 #include <string>

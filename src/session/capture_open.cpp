@@ -1,6 +1,6 @@
-#include "session/capture_open.hpp"
+#include "capture_open.hpp"
 
-#include "tcpproxy/log.hpp"
+#include "tcpproxy/log/log.hpp"
 
 #include <exception>
 

@@ -1,8 +1,8 @@
 #pragma once
 // Traffic capture (reference §4.8) for one session: the CaptureWriter at
 // BASE.PID.SESSIONID.log when its section has `writefile`/`debug`/`-w`.
-#include "tcpproxy/capture.hpp"
-#include "tcpproxy/session_record.hpp"
+#include "tcpproxy/report/capture.hpp"
+#include "tcpproxy/config/session_record.hpp"
 
 #include <memory>
 

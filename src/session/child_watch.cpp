@@ -1,7 +1,7 @@
-#include "session/child_watch.hpp"
+#include "child_watch.hpp"
 
-#include "session/wake.hpp"
-#include "tcpproxy/log.hpp"
+#include "tcpproxy/core/wake.hpp"
+#include "tcpproxy/log/log.hpp"
 
 #include <fcntl.h>
 #include <poll.h>

@@ -1,9 +1,9 @@
 #pragma once
 // Waiting for a program the session started (exec handler or acp): its exit,
 // its stderr lines (logged with the session id), a deadline, a stop.
-#include "process/child.hpp"
-#include "session/activity.hpp"
-#include "tcpproxy/fd.hpp"
+#include "tcpproxy/process/child.hpp"
+#include "tcpproxy/core/activity.hpp"
+#include "tcpproxy/core/fd.hpp"
 
 #include <cstdint>
 #include <optional>

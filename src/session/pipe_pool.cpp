@@ -1,4 +1,4 @@
-#include "session/pipe_pool.hpp"
+#include "pipe_pool.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>

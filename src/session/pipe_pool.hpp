@@ -5,7 +5,7 @@
 // sockets): that is what lets thousands of idle sessions fit the descriptor
 // limit. Taking and returning costs one uncontended lock per burst of data,
 // never one per chunk.
-#include "tcpproxy/fd.hpp"
+#include "tcpproxy/core/fd.hpp"
 
 #include <cstddef>
 #include <mutex>

@@ -1,6 +1,6 @@
-#include "session/proxy_header_io.hpp"
+#include "proxy_header_io.hpp"
 
-#include "tcpproxy/log.hpp"
+#include "tcpproxy/log/log.hpp"
 
 #include <poll.h>
 #include <sys/socket.h>

@@ -1,9 +1,9 @@
 #pragma once
 // The PROXY protocol on a session's sockets: reading the header a client
 // (another proxy) sends first, and sending ours to the upstream server.
-#include "session/activity.hpp"
-#include "tcpproxy/proxy_protocol.hpp"
-#include "tcpproxy/session_record.hpp"
+#include "tcpproxy/core/activity.hpp"
+#include "tcpproxy/session/proxy_protocol.hpp"
+#include "tcpproxy/config/session_record.hpp"
 
 #include <cstdint>
 #include <string>

@@ -1,8 +1,8 @@
-#include "session/redirect.hpp"
+#include "redirect.hpp"
 
-#include "net/original_destination.hpp"
-#include "server/dispatch.hpp"
-#include "tcpproxy/socket.hpp"
+#include "tcpproxy/net/original_destination.hpp"
+#include "tcpproxy/config/dispatch.hpp"
+#include "tcpproxy/net/socket.hpp"
 
 namespace tcpproxy {
 

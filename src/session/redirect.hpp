@@ -1,6 +1,6 @@
 #pragma once
 // What a session does with a redirected connection (reference §4.4).
-#include "tcpproxy/config.hpp"
+#include "tcpproxy/config/config.hpp"
 
 #include <optional>
 #include <string>

@@ -1,8 +1,8 @@
 // How bytes move. The hot path is two splice() calls per chunk: socket ->
 // pipe, pipe -> socket; no allocation, no lock and no log per chunk.
-#include "session/relay.hpp"
+#include "relay.hpp"
 
-#include "session/pipe_pool.hpp"
+#include "pipe_pool.hpp"
 
 #include <fcntl.h>
 #include <poll.h>

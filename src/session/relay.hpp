@@ -2,8 +2,8 @@
 // One direction of a session: bytes from `from` to `to` until end of stream,
 // an error, the idle timeout or a stop. Both descriptors are non-blocking;
 // the only place this blocks is Activity::wait (a wakeable ppoll).
-#include "session/activity.hpp"
-#include "tcpproxy/capture.hpp"
+#include "tcpproxy/core/activity.hpp"
+#include "tcpproxy/report/capture.hpp"
 
 #include <cstdint>
 

@@ -1,7 +1,7 @@
-#include "session/upstream.hpp"
+#include "upstream.hpp"
 
-#include "tcpproxy/log.hpp"
-#include "tcpproxy/socket.hpp"
+#include "tcpproxy/log/log.hpp"
+#include "tcpproxy/net/socket.hpp"
 
 #include <netdb.h>
 #include <netinet/in.h>

@@ -2,9 +2,9 @@
 // Connecting to the upstream server (reference §4.1): the servers of the
 // list in order, each address of a name in turn, each attempt bounded by the
 // service's connect timeout; srcip or rotate as the source.
-#include "session/activity.hpp"
-#include "tcpproxy/config.hpp"
-#include "tcpproxy/fd.hpp"
+#include "tcpproxy/core/activity.hpp"
+#include "tcpproxy/config/config.hpp"
+#include "tcpproxy/core/fd.hpp"
 
 #include <cstdint>
 #include <optional>

@@ -1,7 +1,7 @@
 // libFuzzer target: any bytes as a config file. Besides the sanitizers, it
 // checks what callers rely on: a Config exactly when there is no error, and
 // every diagnostic pointing inside the text it names.
-#include "tcpproxy/config_load.hpp"
+#include "tcpproxy/config/config_load.hpp"
 
 #include <cstdint>
 #include <cstdlib>

@@ -5,7 +5,7 @@
 // recognised the same from exactly its own bytes (so the reader, which sees
 // it arrive piecewise, never swallows payload). Headers with addresses must
 // survive an encode/parse round trip.
-#include "tcpproxy/proxy_protocol.hpp"
+#include "tcpproxy/session/proxy_protocol.hpp"
 
 #include <cstdint>
 #include <cstdlib>

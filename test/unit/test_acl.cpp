@@ -1,4 +1,4 @@
-#include "tcpproxy/acl.hpp"
+#include "tcpproxy/acl/acl.hpp"
 
 #include <boost/test/unit_test.hpp>
 

@@ -1,6 +1,6 @@
 // Traffic capture (§4.8): record format, reader, writer, `--decode`.
-#include "tcpproxy/capture.hpp"
-#include "tcpproxy/tools.hpp"
+#include "tcpproxy/report/capture.hpp"
+#include "tcpproxy/report/tools.hpp"
 
 #include "scratch.hpp"
 

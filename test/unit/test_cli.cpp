@@ -1,6 +1,6 @@
 // parse_command_line: every option of reference §2, getopt-style grouping,
 // operands, and every command-line error (one line, "tcpproxy: " first).
-#include "tcpproxy/cli.hpp"
+#include "tcpproxy/cli/cli.hpp"
 
 #include <boost/test/unit_test.hpp>
 

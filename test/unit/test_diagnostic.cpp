@@ -1,4 +1,4 @@
-#include "tcpproxy/diagnostic.hpp"
+#include "tcpproxy/grammar/diagnostic.hpp"
 
 #include <boost/test/unit_test.hpp>
 

@@ -1,5 +1,5 @@
 #include "server/bind_plan.hpp"
-#include "server/dispatch.hpp"
+#include "tcpproxy/config/dispatch.hpp"
 
 #include <boost/test/unit_test.hpp>
 

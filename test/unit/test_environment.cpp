@@ -1,4 +1,4 @@
-#include "process/environment.hpp"
+#include "tcpproxy/process/environment.hpp"
 
 #include <boost/test/unit_test.hpp>
 

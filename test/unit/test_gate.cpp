@@ -1,5 +1,5 @@
 // Gate: the pool's and the reaper's wake-up (no lost or spurious passes).
-#include "tcpproxy/gate.hpp"
+#include "tcpproxy/core/gate.hpp"
 
 #include <boost/test/unit_test.hpp>
 

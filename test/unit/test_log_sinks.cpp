@@ -1,7 +1,7 @@
 // The log sinks' system-call economy: one write per stderr line, and the
 // cached look for the syslog socket.
 #include "log/path_probe.hpp"
-#include "tcpproxy/log.hpp"
+#include "tcpproxy/log/log.hpp"
 
 #include <boost/test/unit_test.hpp>
 

@@ -1,4 +1,4 @@
-#include "tcpproxy/proxy_protocol.hpp"
+#include "tcpproxy/session/proxy_protocol.hpp"
 
 #include <boost/test/unit_test.hpp>
 

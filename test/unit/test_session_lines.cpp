@@ -1,5 +1,5 @@
 #include "session/upstream.hpp"
-#include "tcpproxy/reaper.hpp"
+#include "tcpproxy/report/reaper.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -60,7 +60,7 @@ BOOST_AUTO_TEST_CASE(rotate_walks_the_range_and_wraps)
 
 BOOST_AUTO_TEST_SUITE_END()
 
-#include "report/status_file_observer.hpp"
+#include "tcpproxy/report/status_file_observer.hpp"
 
 BOOST_AUTO_TEST_SUITE(status_file_line)
 

@@ -1,10 +1,10 @@
 // Session logfiles (§4.7): creation, appends, keep/process/remove, the exit handler.
-#include "tcpproxy/session_log.hpp"
+#include "tcpproxy/report/session_log.hpp"
 
-#include "process/identity.hpp"
-#include "process/launch.hpp"
-#include "process/spawner.hpp"
-#include "tcpproxy/cli.hpp"
+#include "tcpproxy/process/identity.hpp"
+#include "tcpproxy/process/launch.hpp"
+#include "tcpproxy/process/spawner.hpp"
+#include "tcpproxy/cli/cli.hpp"
 
 #include "scratch.hpp"
 

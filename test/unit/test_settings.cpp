@@ -1,6 +1,7 @@
 // config_from_command_line (-b and inetd) and apply_command_line (config
 // mode): every option lands where the rest of the program reads it.
-#include "tcpproxy/settings.hpp"
+#include "tcpproxy/config/values.hpp"
+#include "tcpproxy/cli/settings.hpp"
 
 #include <boost/test/unit_test.hpp>
 

@@ -1,7 +1,7 @@
 // TCP_NODELAY on both sides of a session: the upstream socket we create, and
 // accepted client sockets (inherited from the listening socket).
 #include "server/listener.hpp"
-#include "tcpproxy/socket.hpp"
+#include "tcpproxy/net/socket.hpp"
 
 #include <boost/test/unit_test.hpp>
 

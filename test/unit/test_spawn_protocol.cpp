@@ -1,4 +1,4 @@
-#include "process/config_text.hpp"
+#include "tcpproxy/process/config_text.hpp"
 #include "process/message_socket.hpp"
 #include "process/spawn_protocol.hpp"
 #include "process/spawner_policy.hpp"

@@ -1,6 +1,6 @@
 // Status files (§4.6) and the `--status` table.
-#include "tcpproxy/status_file.hpp"
-#include "tcpproxy/tools.hpp"
+#include "tcpproxy/report/status_file.hpp"
+#include "tcpproxy/report/tools.hpp"
 
 #include "scratch.hpp"
 

@@ -3,7 +3,7 @@
 #include "test_validate_helpers.hpp"
 
 #include "config/suggest.hpp"
-#include "tcpproxy/check_config.hpp"
+#include "tcpproxy/config/check_config.hpp"
 
 #include <boost/test/unit_test.hpp>
 

@@ -1,7 +1,7 @@
 #pragma once
 // Shared by the config unit tests (test_grammar, test_validate, test_inherit):
 // load a text and look at its diagnostics and resolved Config.
-#include "tcpproxy/config_load.hpp"
+#include "tcpproxy/config/config_load.hpp"
 
 #include <boost/test/unit_test.hpp>
 

@@ -1,4 +1,5 @@
-#include "tcpproxy/settings.hpp"
+#include "tcpproxy/config/values.hpp"
+#include "tcpproxy/cli/settings.hpp"
 
 #include <boost/test/unit_test.hpp>
 

@@ -1,0 +1,26 @@
+#pragma once
+// Merging the command line into the configuration: the result is the one
+// immutable Config the rest of the program reads.
+#include "tcpproxy/cli/cli.hpp"
+#include "tcpproxy/config/config.hpp"
+
+#include <memory>
+#include <string>
+
+namespace tcpproxy {
+
+struct SettingsResult {
+    std::shared_ptr<Config> config; // null on error
+    std::string error;              // a command-line problem: exit 2
+};
+
+// -b mode (or inetd with a SERVER operand): builds a one-port, one-service
+// Config from the command line alone. Without -b (inetd) the port is 0,
+// meaning "the local port of the connection on stdin", and the interface `*`.
+SettingsResult config_from_command_line(const CommandLine& cl);
+
+// Config mode: overrides every service (and the globals) of `file_config`
+// with what the command line sets.
+SettingsResult apply_command_line(const CommandLine& cl, std::shared_ptr<Config> file_config);
+
+} // namespace tcpproxy

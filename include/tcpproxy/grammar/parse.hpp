@@ -1,0 +1,26 @@
+#pragma once
+// The grammar's face to the rest of the program: text in, syntax tree and
+// syntax errors out. Spirit's parser headers stay behind this header.
+#include "tcpproxy/grammar/ast.hpp"
+#include "tcpproxy/grammar/source.hpp"
+#include "tcpproxy/grammar/diagnostic.hpp"
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace tcpproxy::grammar {
+
+struct ParsedFile {
+    ast::Directives directives;        // every line that parsed and is not blank, in file order
+    std::vector<Diagnostic> errors;    // one per line that did not parse
+    std::vector<std::size_t> positions; // the position cache as byte offsets, indexed by node ids
+
+    std::size_t begin_of(const ast::x3::position_tagged& node) const { return positions.at(node.id_first); }
+    std::size_t end_of(const ast::x3::position_tagged& node) const { return positions.at(node.id_last); }
+};
+
+// Parses every line of source.text(); `file` names it in diagnostics.
+ParsedFile parse(const Source& source, const std::string& file);
+
+} // namespace tcpproxy::grammar
