@@ -228,7 +228,10 @@ def wait_listening(host, port, proc=None, timeout=10.0):
             fail(msg)
         return is_listening(host, port)
     if not poll_until(ready, timeout):
-        fail(f"nothing listening on {host}:{port} after {scaled(timeout):g}s{proc_tail(proc)}")
+        msg = f"nothing listening on {host}:{port} after {scaled(timeout):g}s{proc_tail(proc)}"
+        if proc is not None and address_in_use(stderr_text(proc)):
+            raise PortTaken(msg)  # a program that goes on without the port (xinetd)
+        fail(msg)
 
 
 # -- processes -----------------------------------------------------------------

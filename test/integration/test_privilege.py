@@ -271,7 +271,5 @@ def _bindable(port):
 
 
 if __name__ == "__main__":
-    if os.geteuid() != 0:
-        print("SKIP test_privilege: needs root (the daemon only changes identity when started as root)")
-        sys.exit(0)
+    proxytest.require_root("the daemon only changes identity when started as root")
     main()

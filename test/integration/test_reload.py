@@ -19,8 +19,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from proxytest import (LO4, Backend, check, check_eq, configmode, connect, echo, fail, free_port,  # noqa: E402
-                       is_listening, main, outcome, poll_until, recv_exact, stderr_text, test)
+from proxytest import (Backend, LO4, check, check_eq, configmode, connect, echo, fail, free_port,  # noqa: E402
+                       is_listening, main, outcome, poll_until, recv_exact, scaled, stderr_text, test)
 
 DURATION = 15.0
 RELOADS = 5
@@ -99,8 +99,8 @@ class Stream:
 
     def finish(self):
         self.stop.set()
-        self.writer.join(30)
-        self.reader.join(60)
+        self.writer.join(scaled(30))
+        self.reader.join(scaled(60))
         check(not self.writer.is_alive() and not self.reader.is_alive(), "stream threads finished")
         check(self.error is None, f"stream error: {self.error}")
         check_eq(self.nrecv, self.nsent, "bytes echoed back")
@@ -154,7 +154,7 @@ def stream_survives_reloads(binary):
         check(stream.nrecv > 0 and stream.error is None, f"stream alive after step {n}: {stream.error}")
     time.sleep(max(0.0, t0 + DURATION - time.monotonic()))  # the stream's remaining time
     stream.finish()
-    check(stream.max_gap < 5, f"stream kept flowing (longest pause {stream.max_gap:.1f}s)")
+    check(stream.max_gap < scaled(5), f"stream kept flowing (longest pause {stream.max_gap:.1f}s)")
     check(stream.nsent > 1_000_000, f"a real stream ({stream.nsent} bytes)")
     check(poll_until(lambda: "name=gen0" in stderr_text(p) and "status=OK" in stderr_text(p), 5),
           "the stream ended OK under the config it started with")
