@@ -292,7 +292,7 @@ def start(binary, args, stdin=None, stdout=None, preexec=None):
 
 def stderr_text(p):
     try:
-        with open(p.errpath, "rb") as f:
+        with open(getattr(p, "errpath", None) or "/nonexistent", "rb") as f:
             return f.read().decode("utf-8", "replace")
     except OSError:
         return ""
@@ -495,6 +495,13 @@ def _run_one(fn, binary):
                 return "fail", f"{e} (port taken {PORT_TRIES} times)"
             print(f"RETRY {fn.__name__}: a port was taken ({e}); again with fresh ports", flush=True)
         except Failure as e:
+            # A daemon that said "Address already in use" (on a reload to a new port, say)
+            # before the test failed: the same port race, caught later.
+            taken = [p for p in _procs if address_in_use(stderr_text(p))]
+            if taken and attempt < PORT_TRIES:
+                print(f"RETRY {fn.__name__}: {e} - and pid {taken[0].pid} said that an address was in use;"
+                      " again with fresh ports", flush=True)
+                continue
             return "fail", "; ".join(_soft_failures + [str(e)])
         except Exception:
             return "fail", "; ".join(_soft_failures + [traceback.format_exc()])
