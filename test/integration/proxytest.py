@@ -237,12 +237,16 @@ def wait_listening(host, port, proc=None, timeout=10.0):
 # -- processes -----------------------------------------------------------------
 
 _procs = []
-_scratch = tempfile.mkdtemp(prefix="tcpproxy-it-")
-# Handlers run as the configured user (nobody by default when we are root): they must reach their scripts.
-os.chmod(_scratch, 0o755)
+_scratch = None  # made by the first scratch() call
 
 
 def scratch(name):
+    """A path in the run's scratch directory."""
+    global _scratch
+    if _scratch is None:
+        _scratch = tempfile.mkdtemp(prefix="tcpproxy-it-")
+        # Handlers run as the configured user (nobody by default when we are root): they must reach their scripts.
+        os.chmod(_scratch, 0o755)
     return os.path.join(_scratch, name)
 
 
@@ -541,10 +545,12 @@ def main():
     print(f"{counts['pass']} passed, {counts['fail']} failed, {counts['skip']} skipped"
           + (f" (TIME_SCALE={TIME_SCALE:g})" if TIME_SCALE != 1 else ""))
     if counts["fail"]:
-        print(f"scratch files kept in {_scratch}")
+        if _scratch:
+            print(f"scratch files kept in {_scratch}")
         sys.exit(1)
     import shutil
-    shutil.rmtree(_scratch, ignore_errors=True)
+    if _scratch:
+        shutil.rmtree(_scratch, ignore_errors=True)
     if counts["pass"] == 0:
         print("no test ran" if counts["skip"] == 0 else "every test skipped")
         sys.exit(SKIP_EXIT if counts["skip"] else 1)
