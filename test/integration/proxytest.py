@@ -60,6 +60,13 @@ def scaled(seconds):
 
 
 WAIT = scaled(10.0)
+# How long a daemon may take to start listening. It listens only once its session
+# pool exists (2 threads per slot: 2,048 with the default max-sessions); a
+# ThreadSanitizer build creates them slowly, and on a loaded machine (CI beside
+# stress-ng) that took more than the 10 s once allowed: the TSan stage's flaky
+# failure ("nothing listening after 10s"). A deadline costs nothing when the
+# daemon is fast, so it is generous: 60 s, scaled.
+START_WAIT = 60.0
 IN_CI = os.environ.get("CI") == "true"
 
 _tests = []
@@ -217,7 +224,7 @@ def address_in_use(text):
     return "address already in use" in text.lower() or "cannot bind socket" in text.lower()
 
 
-def wait_listening(host, port, proc=None, timeout=10.0):
+def wait_listening(host, port, proc=None, timeout=START_WAIT):
     """Until host:port is in the listen table (deadline scaled); fails when `proc` exits first
     (PortTaken when it says that the address is in use)."""
     def ready():

@@ -11,7 +11,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from proxytest import (Backend, LO4, check, check_eq, connect, cpu_seconds, fail, free_port, main, outcome,  # noqa: E402
+from proxytest import (START_WAIT, Backend, LO4, check, check_eq, connect, cpu_seconds, fail, free_port, main, outcome,  # noqa: E402
                        poll_until, proc_tail, recv_exact, rst_close, scaled, sha, start, stderr_text, stop,
                        test, wait_listening, write_file)
 
@@ -96,7 +96,7 @@ def descriptor_exhaustion(binary):
         p = start(binary, ["-d", "-n", "-s", "-f", conf],
                   preexec=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit)))
         wait_listening(LO4, port, p)
-        check(poll_until(lambda: "session slots" in stderr_text(p), 10), f"the proxy never started{proc_tail(p)}")
+        check(poll_until(lambda: "session slots" in stderr_text(p), START_WAIT), f"the proxy never started{proc_tail(p)}")
         return p
 
     # Once running, the proxy takes descriptors in pairs (two sockets per

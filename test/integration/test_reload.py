@@ -19,7 +19,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from proxytest import (Backend, LO4, check, check_eq, configmode, connect, echo, fail, free_port,  # noqa: E402
+from proxytest import (START_WAIT, Backend, LO4, check, check_eq, configmode, connect, echo, fail, free_port,  # noqa: E402
                        is_listening, main, outcome, poll_until, recv_exact, scaled, stderr_text, test)
 
 DURATION = 15.0
@@ -37,7 +37,7 @@ def reload_and_wait(p, marker):
     """SIGHUP, then wait until the log shows one more `marker` line."""
     before = stderr_text(p).count(marker)
     p.send_signal(signal.SIGHUP)
-    if not poll_until(lambda: stderr_text(p).count(marker) > before, 10):
+    if not poll_until(lambda: stderr_text(p).count(marker) > before, START_WAIT):
         fail(f"no {marker!r} in the log after SIGHUP: {stderr_text(p)[-400:]!r}")
 
 
@@ -137,7 +137,7 @@ def stream_survives_reloads(binary):
         if kind == "valid":
             write_config(p.conf, config_text(gen, main_port, extra[gen], backends[gen].port))
             reload_and_wait(p, "reload: done")
-            check(poll_until(lambda: is_listening(LO4, extra[gen]) and not is_listening(LO4, extra[gen - 1]), 10),
+            check(poll_until(lambda: is_listening(LO4, extra[gen]) and not is_listening(LO4, extra[gen - 1]), START_WAIT),
                   f"reload {gen}: port {extra[gen]} bound, {extra[gen - 1]} closed")
         else:
             write_config(p.conf, config_text(gen, main_port, extra[gen], backends[gen].port) + "    bogus 1\n")

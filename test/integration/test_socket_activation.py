@@ -10,7 +10,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import proxytest  # noqa: E402
-from proxytest import (Backend, LO4, check, check_eq, connect, echo, free_port, main, outcome, poll_until,  # noqa: E402
+from proxytest import (START_WAIT, Backend, LO4, check, check_eq, connect, echo, free_port, main, outcome, poll_until,  # noqa: E402
                        recv_exact, scaled, scratch, stderr_text, test, wait_listening, write_file)
 
 ACTIVATE = None  # found in __main__
@@ -87,7 +87,7 @@ port {pb}
   server {LO4}:{a.port}
 """)
     p.send_signal(signal.SIGHUP)
-    check(poll_until(lambda: "reload: done" in stderr_text(p), 10), "reload done")
+    check(poll_until(lambda: "reload: done" in stderr_text(p), START_WAIT), "reload done")
     greet(pa, b"B\n")
     greet(pb, b"A\n")
     p.send_signal(signal.SIGTERM)
