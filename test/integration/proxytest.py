@@ -535,6 +535,8 @@ def main():
     if unknown:
         print(f"FAIL: no test named {', '.join(unknown)} (tests: {', '.join(names)})")
         sys.exit(1)
+    # Killed from outside (a CTest timeout, ^C): the daemons of the running test go too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     counts = {"pass": 0, "fail": 0, "skip": 0}
     for fn in _tests:
         if only and fn.__name__ not in only:
