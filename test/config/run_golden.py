@@ -15,6 +15,8 @@ import re
 import subprocess
 import sys
 
+# The one time bound, stretched like the integration tests' (TIME_SCALE).
+TIMEOUT = 20 * max(1.0, float(os.environ.get("TIME_SCALE") or 1))
 ERROR_RE = re.compile(r"^[^\n]*:\d+:\d+: error: |^[^\n:]+: error: ", re.MULTILINE)
 
 
@@ -28,9 +30,9 @@ def check(binary, directory, conf):
     env = dict(os.environ, LC_ALL="C")  # strerror texts in English
     try:
         proc = subprocess.run([binary, "--check-config", "-f", conf], cwd=directory, env=env,
-                              capture_output=True, timeout=20)
+                              capture_output=True, timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
-        return "did not exit within 20 s"
+        return f"did not exit within {TIMEOUT:g} s"
     stderr = proc.stderr.decode("utf-8", "surrogateescape")
     stdout = proc.stdout.decode("utf-8", "surrogateescape")
     problems = []

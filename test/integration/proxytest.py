@@ -1,11 +1,30 @@
-"""Shared helpers for the engine's integration tests (Python 3 standard library only).
+"""The one harness of the integration tests (Python 3 standard library only).
 
-Each test file: `python3 test_x.py --tcpproxy PATH`. Tests start the real binary on
-loopback with ports from bind(0), wait for readiness by reading the kernel's listen
-table (/proc/net/tcp*) with deadlines, and print `N passed, N failed`.
+Each test file: `python3 test_x.py --tcpproxy PATH [--only NAME,...]`. Its @test
+functions start the real binary on loopback, wait for readiness by reading the
+kernel's listen table (/proc/net/tcp*) with deadlines, and the runner prints one
+PASS/FAIL/SKIP line per test and `N passed, N failed, N skipped`.
+
+What the harness provides (instead of pytest fixtures):
+- daemons: start(), adhoc(), configmode(), stop(); every process a test started is
+  killed when the test ends, whatever happened;
+- scratch files: scratch(), write_file(), scratch_dir() in one directory per run,
+  removed at exit unless a test failed (then its path is printed);
+- ports: free_port() hands out a port nobody listens on; a test whose daemon
+  could not bind it ("Address already in use": the bind(0)-and-close race, or a
+  port taken by another program) is run again with fresh ports, up to PORT_TRIES
+  times (retry on EADDRINUSE, the one rule for every test);
+- time: every deadline scales with TIME_SCALE (the sanitizer stages of .ci/run set
+  it): WAIT, poll_until, wait_listening, recv_exact, connect, stop and wait_conns
+  scale by themselves; a test passes scaled(t) for a bound of its own;
+- skips: skip(reason) inside a test, skip_all(reason) for the whole file,
+  require_tool(); a file whose tests all skipped exits 77 (CTest SKIP_RETURN_CODE)
+  and one missing tool is a failure when CI=true (.ci/setup installs it).
+  The runner fails when no test ran (e.g. a misspelt --only).
 """
 
 import argparse
+import errno
 import hashlib
 import os
 import signal
@@ -20,7 +39,35 @@ import traceback
 
 LO4 = "127.0.0.1"
 LO6 = "::1"
-WAIT = 10.0
+SKIP_EXIT = 77  # CTest's SKIP_RETURN_CODE for every integration test
+PORT_TRIES = 3
+
+
+def _time_scale():
+    try:
+        v = float(os.environ.get("TIME_SCALE") or 1)
+    except ValueError:
+        v = 1.0
+    return max(v, 1.0)
+
+
+TIME_SCALE = _time_scale()
+
+
+def scaled(seconds):
+    """A time bound of the test's own, stretched for slow (sanitizer) builds."""
+    return seconds * TIME_SCALE
+
+
+WAIT = scaled(10.0)
+# How long a daemon may take to start listening. It listens only once its session
+# pool exists (2 threads per slot: 2,048 with the default max-sessions); a
+# ThreadSanitizer build creates them slowly, and on a loaded machine (CI beside
+# stress-ng) that took more than the 10 s once allowed: the TSan stage's flaky
+# failure ("nothing listening after 10s"). A deadline costs nothing when the
+# daemon is fast, so it is generous: 60 s, scaled.
+START_WAIT = 60.0
+IN_CI = os.environ.get("CI") == "true"
 
 _tests = []
 
@@ -29,13 +76,71 @@ class Failure(Exception):
     pass
 
 
+class Skipped(Exception):
+    pass
+
+
+class PortTaken(Failure):
+    """A daemon could not bind a port the test chose: the test is run again with fresh ports."""
+
+
 def fail(msg):
     raise Failure(msg)
+
+
+def skip(reason):
+    """Skips the running test (counted as skipped, with the reason)."""
+    raise Skipped(reason)
+
+
+def _script():
+    return os.path.basename(sys.argv[0])
+
+
+def skip_all(reason):
+    """Skips the whole file (before main()): exit 77, reported by CTest as skipped."""
+    print(f"SKIP {_script()}: {reason}", flush=True)
+    sys.exit(SKIP_EXIT)
+
+
+def missing_tool(what, package):
+    """The one rule for a missing tool: with CI=true a failure (.ci/setup installs every
+    tool a test needs), elsewhere a skip that says what to install."""
+    msg = f"{what} not installed (install the Debian package {package}; .ci/setup does)"
+    if IN_CI:
+        print(f"FAIL {_script()}: {msg}, and CI=true", flush=True)
+        sys.exit(1)
+    skip_all(msg)
+
+
+def require_tool(name, package, paths=()):
+    """The path of a program, found on PATH or at one of `paths`; else missing_tool()."""
+    import shutil
+    found = shutil.which(name) or next((p for p in paths if os.access(p, os.X_OK)), None)
+    if not found:
+        missing_tool(f"`{name}`", package)
+    return found
+
+
+def require_root(why):
+    if os.geteuid() != 0:
+        skip_all(f"needs root ({why})")
 
 
 def check(cond, msg):
     if not cond:
         fail(msg)
+
+
+_soft_failures = []
+
+
+def expect(cond, msg):
+    """A check that lets the test go on: every failed expect() is reported, and the test
+    fails when it returns. Returns cond."""
+    if not cond:
+        _soft_failures.append(msg)
+    return cond
 
 
 def check_eq(got, want, what):
@@ -53,7 +158,8 @@ def sha(data):
 
 
 def poll_until(pred, timeout, interval=0.02):
-    deadline = time.monotonic() + timeout
+    """pred() until true or `timeout` (scaled) seconds passed; returns its last value."""
+    deadline = time.monotonic() + scaled(timeout)
     while True:
         v = pred()
         if v:
@@ -69,10 +175,20 @@ def family(host):
     return socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
+_handed_out = set()
+
+
 def free_port(host=LO4):
-    with socket.socket(family(host), socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+    """A port where nothing listens now, never the same twice in a run. Someone else may
+    bind it before the daemon does: the daemon then fails with "Address already in use",
+    wait_listening raises PortTaken and the runner repeats the test with fresh ports."""
+    while True:
+        with socket.socket(family(host), socket.SOCK_STREAM) as s:
+            s.bind((host, 0))
+            port = s.getsockname()[1]
+        if (host, port) not in _handed_out:
+            _handed_out.add((host, port))
+            return port
 
 
 def listening():
@@ -104,25 +220,51 @@ def is_listening(host, port):
     return any((w, port) in entries for w in wild)
 
 
-def wait_listening(host, port, proc=None, timeout=WAIT):
+def address_in_use(text):
+    return "address already in use" in text.lower() or "cannot bind socket" in text.lower()
+
+
+def wait_listening(host, port, proc=None, timeout=START_WAIT):
+    """Until host:port is in the listen table (deadline scaled); fails when `proc` exits first
+    (PortTaken when it says that the address is in use)."""
     def ready():
         if proc is not None and proc.poll() is not None:
-            fail(f"tcpproxy exited with {proc.poll()} before listening{proc_tail(proc)}")
+            msg = f"{os.path.basename(str(proc.args[0]))} exited with {proc.poll()} before listening{proc_tail(proc)}"
+            if address_in_use(stderr_text(proc)):
+                raise PortTaken(msg)
+            fail(msg)
         return is_listening(host, port)
     if not poll_until(ready, timeout):
-        fail(f"nothing listening on {host}:{port} after {timeout}s{proc_tail(proc)}")
+        msg = f"nothing listening on {host}:{port} after {scaled(timeout):g}s{proc_tail(proc)}"
+        if proc is not None and address_in_use(stderr_text(proc)):
+            raise PortTaken(msg)  # a program that goes on without the port (xinetd)
+        fail(msg)
 
 
 # -- processes -----------------------------------------------------------------
 
 _procs = []
-_scratch = tempfile.mkdtemp(prefix="tcpproxy-it-")
-# Handlers run as the configured user (nobody by default when we are root): they must reach their scripts.
-os.chmod(_scratch, 0o755)
+_scratch = None  # made by the first scratch() call
 
 
 def scratch(name):
+    """A path in the run's scratch directory."""
+    global _scratch
+    if _scratch is None:
+        _scratch = tempfile.mkdtemp(prefix="tcpproxy-it-")
+        # Handlers run as the configured user (nobody by default when we are root): they must reach their scripts.
+        os.chmod(_scratch, 0o755)
     return os.path.join(_scratch, name)
+
+
+def scratch_dir(name, mode=0o755):
+    """A fresh (emptied) directory in the run's scratch directory."""
+    import shutil
+    path = scratch(name)
+    shutil.rmtree(path, ignore_errors=True)
+    os.makedirs(path)
+    os.chmod(path, mode)
+    return path
 
 
 def write_file(name, text, mode=0o644):
@@ -161,7 +303,7 @@ def start(binary, args, stdin=None, stdout=None, preexec=None):
 
 def stderr_text(p):
     try:
-        with open(p.errpath, "rb") as f:
+        with open(getattr(p, "errpath", None) or "/nonexistent", "rb") as f:
             return f.read().decode("utf-8", "replace")
     except OSError:
         return ""
@@ -174,15 +316,15 @@ def proc_tail(p):
     return ("; stderr: " + " | ".join(lines)) if lines else ""
 
 
-def stop(p, sig=signal.SIGTERM, timeout=WAIT):
+def stop(p, sig=signal.SIGTERM, timeout=10.0):
     if p.poll() is None:
         p.send_signal(sig)
     try:
-        return p.wait(timeout)
+        return p.wait(scaled(timeout))
     except subprocess.TimeoutExpired:
         p.kill()
         p.wait()
-        fail(f"tcpproxy did not exit within {timeout}s of signal {sig}")
+        fail(f"tcpproxy did not exit within {scaled(timeout):g}s of signal {sig}")
 
 
 def adhoc(binary, port, server, extra=(), host=LO4, bind=None):
@@ -251,7 +393,7 @@ class Backend:
         with self.lock:
             return len(self.conns)
 
-    def wait_conns(self, n, timeout=WAIT):
+    def wait_conns(self, n, timeout=10.0):
         if not poll_until(lambda: self.count() >= n, timeout):
             fail(f"backend saw {self.count()} connections, expected {n}")
         with self.lock:
@@ -278,17 +420,19 @@ def dead_port(host=LO4):
     return free_port(host)
 
 
-def connect(host, port, timeout=WAIT, src=None):
+def connect(host, port, timeout=10.0, src=None):
+    """A connected client socket; `timeout` (scaled) is its socket timeout."""
     s = socket.socket(family(host), socket.SOCK_STREAM)
-    s.settimeout(timeout)
+    s.settimeout(scaled(timeout))
     if src:
         s.bind((src, 0))
     s.connect((host, port))
     return s
 
 
-def recv_exact(s, n, timeout=WAIT):
+def recv_exact(s, n, timeout=10.0):
     buf = bytearray()
+    timeout = scaled(timeout)
     deadline = time.monotonic() + timeout
     while len(buf) < n:
         left = deadline - time.monotonic()
@@ -306,7 +450,9 @@ def recv_exact(s, n, timeout=WAIT):
 
 
 def outcome(s, timeout=WAIT):
-    """Read until EOF/reset/timeout: ('eof'|'reset'|'timeout', data, seconds)."""
+    """Read until EOF/reset/timeout: ('eof'|'reset'|'timeout', data, seconds).
+    An explicit `timeout` is a window the test chose and is NOT scaled: a test that
+    waits for an end passes scaled(t), one that expects silence passes t."""
     t0 = time.monotonic()
     data = bytearray()
     deadline = t0 + timeout
@@ -333,32 +479,88 @@ def rst_close(s):
 
 # -- runner --------------------------------------------------------------------
 
+def _kill_all():
+    for p in _procs:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    _procs.clear()
+
+
+def _run_one(fn, binary):
+    """('pass'|'fail'|'skip', detail), retrying a test whose ports were taken."""
+    for attempt in range(1, PORT_TRIES + 1):
+        _soft_failures.clear()
+        try:
+            fn(binary)
+            if _soft_failures:
+                return "fail", "; ".join(_soft_failures)
+            return "pass", ""
+        except Skipped as e:
+            return "skip", str(e)
+        except (PortTaken, OSError) as e:
+            port_race = isinstance(e, PortTaken) or e.errno == errno.EADDRINUSE
+            if not port_race:
+                return "fail", traceback.format_exc()
+            if attempt == PORT_TRIES:
+                return "fail", f"{e} (port taken {PORT_TRIES} times)"
+            print(f"RETRY {fn.__name__}: a port was taken ({e}); again with fresh ports", flush=True)
+        except Failure as e:
+            # A daemon that said "Address already in use" (on a reload to a new port, say)
+            # before the test failed: the same port race, caught later.
+            taken = [p for p in _procs if address_in_use(stderr_text(p))]
+            if taken and attempt < PORT_TRIES:
+                print(f"RETRY {fn.__name__}: {e} - and pid {taken[0].pid} said that an address was in use;"
+                      " again with fresh ports", flush=True)
+                continue
+            return "fail", "; ".join(_soft_failures + [str(e)])
+        except Exception:
+            return "fail", "; ".join(_soft_failures + [traceback.format_exc()])
+        finally:
+            _kill_all()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tcpproxy", required=True)
-    ap.add_argument("--only", default="")
+    ap.add_argument("--only", default="", help="comma-separated test names")
     args = ap.parse_args()
     binary = os.path.abspath(args.tcpproxy)
-    passed = failed = 0
+    if not os.access(binary, os.X_OK):
+        print(f"FAIL: no executable tcpproxy at {binary}")
+        sys.exit(1)
+    names = [fn.__name__ for fn in _tests]
+    only = [n for n in args.only.split(",") if n]
+    unknown = [n for n in only if n not in names]
+    if unknown:
+        print(f"FAIL: no test named {', '.join(unknown)} (tests: {', '.join(names)})")
+        sys.exit(1)
+    # Killed from outside (a CTest timeout, ^C): the daemons of the running test go too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    counts = {"pass": 0, "fail": 0, "skip": 0}
     for fn in _tests:
-        if args.only and fn.__name__ not in args.only.split(","):
+        if only and fn.__name__ not in only:
             continue
         t0 = time.monotonic()
-        try:
-            fn(binary)
-            passed += 1
-            print(f"PASS {fn.__name__} ({time.monotonic() - t0:.1f}s)", flush=True)
-        except Failure as e:
-            failed += 1
-            print(f"FAIL {fn.__name__}: {e}", flush=True)
-        except Exception:
-            failed += 1
-            print(f"FAIL {fn.__name__}: {traceback.format_exc()}", flush=True)
-        finally:
-            for p in _procs:
-                if p.poll() is None:
-                    p.kill()
-                    p.wait()
-            _procs.clear()
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+        result, detail = _run_one(fn, binary)
+        counts[result] += 1
+        took = f"({time.monotonic() - t0:.1f}s)"
+        if result == "pass":
+            print(f"PASS {fn.__name__} {took}", flush=True)
+        elif result == "skip":
+            print(f"SKIP {fn.__name__}: {detail}", flush=True)
+        else:
+            print(f"FAIL {fn.__name__} {took}: {detail}", flush=True)
+    print(f"{counts['pass']} passed, {counts['fail']} failed, {counts['skip']} skipped"
+          + (f" (TIME_SCALE={TIME_SCALE:g})" if TIME_SCALE != 1 else ""))
+    if counts["fail"]:
+        if _scratch:
+            print(f"scratch files kept in {_scratch}")
+        sys.exit(1)
+    import shutil
+    if _scratch:
+        shutil.rmtree(_scratch, ignore_errors=True)
+    if counts["pass"] == 0:
+        print("no test ran" if counts["skip"] == 0 else "every test skipped")
+        sys.exit(SKIP_EXIT if counts["skip"] else 1)
+    sys.exit(0)

@@ -10,8 +10,8 @@ import sys
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from proxytest import (LO4, Backend, adhoc, check, check_eq, connect, configmode, echo, fail, free_port,  # noqa: E402
-                       main, poll_until, recv_exact, scratch, sha, stderr_text, stop, test, write_file)
+from proxytest import (Backend, LO4, adhoc, check, check_eq, configmode, connect, echo, fail, free_port, main,  # noqa: E402
+                       poll_until, recv_exact, scaled, scratch, sha, stderr_text, stop, test, write_file)
 
 # Both directions together stay below the writer's 1 MiB buffer (with room for
 # the record headers), so no byte can be dropped however late the writer
@@ -66,7 +66,7 @@ def round_trip_random_binary(binary):
     check_eq(stat.S_IMODE(os.lstat(path).st_mode), 0o600, "capture file mode")
     c_out, s_out = scratch("c2s.bin"), scratch("s2c.bin")
     r = subprocess.run([binary, "--decode", path, "--client-out", c_out, "--server-out", s_out],
-                       capture_output=True, timeout=30)
+                       capture_output=True, timeout=scaled(30))
     check_eq(r.returncode, 0, f"--decode exit status (stderr {r.stderr[:300]!r})")
     check(b"DROP" not in r.stdout, "nothing dropped while within the capture buffer")
     with open(c_out, "rb") as f:

@@ -3,39 +3,30 @@
 
 Every usage error must exit 2 with exactly two lines on stderr: one saying what
 is wrong (starting "tcpproxy: ") and the usage line; nothing may be left
-listening. Run as: test_cli.py --tcpproxy PATH
+listening. Run as: test_cli.py --tcpproxy PATH (the proxytest harness)
 """
-import argparse
-import socket
+import os
 import subprocess
 import sys
 
-TIMEOUT = 10  # seconds for a command that should exit at once
-failures = []
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from proxytest import LO4, expect, free_port, is_listening, main, scaled, test  # noqa: E402
+
+TIMEOUT = 10  # seconds (scaled) for a command that should exit at once
 
 
 def run(binary, args):
     p = subprocess.run([binary, *args], stdin=subprocess.DEVNULL, capture_output=True,
-                       text=True, timeout=TIMEOUT)
+                       text=True, timeout=scaled(TIMEOUT))
     return p.returncode, p.stdout, p.stderr
 
 
 def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print(f"FAIL {what}", file=sys.stderr)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    expect(cond, what)
 
 
 def listening(port):
-    with socket.socket() as s:
-        s.settimeout(1)
-        return s.connect_ex(("127.0.0.1", port)) == 0
+    return is_listening(LO4, port)
 
 
 def usage_error(binary, args, message):
@@ -54,11 +45,8 @@ def usage_error(binary, args, message):
     check(out == "", f"`{cmd}`: wrote to stdout: {out!r}")
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--tcpproxy", required=True)
-    binary = ap.parse_args().tcpproxy
-
+@test
+def usage_errors(binary):
     usage_error(binary, ["-Z"], "tcpproxy: unknown option -Z")
     usage_error(binary, ["-dnZ"], "tcpproxy: unknown option -Z")
     usage_error(binary, ["--no-such-option"], "tcpproxy: unknown option --no-such-option")
@@ -80,6 +68,10 @@ def main():
     # SERVER with stdin not a socket and no -b (stdin is /dev/null here).
     usage_error(binary, ["-d", "-n", "127.0.0.1:25"], "tcpproxy: ...")
 
+
+
+@test
+def listening_side_errors_bind_nothing(binary):
     # Errors about the listening side: exit 2 and nothing bound.
     port = free_port()
     usage_error(binary, ["-d", "-n", "-t", "abc", "-b", f"127.0.0.1:{port}", f"127.0.0.1:{free_port()}"],
@@ -97,6 +89,9 @@ def main():
     usage_error(binary, ["-b", f"127.0.0.1:{port}", "127.0.0.1:25", "-d"],
                 "tcpproxy: unexpected argument \"-d\" after SERVER \"127.0.0.1:25\"...")
 
+
+@test
+def help_and_version(binary):
     for opt in ("-h", "--help", "-dh"):
         rc, out, err = run(binary, [opt])
         check(rc == 0, f"`tcpproxy {opt}`: exit status {rc}, expected 0")
@@ -110,12 +105,6 @@ def main():
         check(len(words) == 2 and words[0] == "tcpproxy" and words[1][:1].isdigit(),
               f"`tcpproxy {opt}`: expected 'tcpproxy VERSION', got {out!r}")
 
-    if failures:
-        print(f"{len(failures)} check(s) failed", file=sys.stderr)
-        return 1
-    print("all command-line checks passed")
-    return 0
-
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -4,20 +4,22 @@ every option, directive, variable and status of the reference; the full
 example in tcpproxy.conf(5) is samples/tcpproxy.conf; the samples are valid
 configurations; and samples/local.conf really runs.
 
-    python3 test_docs.py --tcpproxy BINARY          run the checks
+    python3 test_docs.py --tcpproxy BINARY          run the checks (proxytest harness)
     python3 test_docs.py --sync-example             copy samples/tcpproxy.conf
                                                     into man/tcpproxy.conf.5
 """
 
-import argparse
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import proxytest  # noqa: E402
+from proxytest import (LO4, expect, free_port, main, require_tool, scaled, scratch,  # noqa: E402
+                       stop, test, wait_listening, write_file)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PAGE1 = os.path.join(ROOT, "man", "tcpproxy.1")
@@ -47,17 +49,10 @@ STATUS_LINE = ("tcpproxy LOGNAME PID STARTED IFACE_IP:PORT CLIENT_IP CLIENT_NAME
 EXAMPLE_BEGIN = '.\\" BEGIN samples/tcpproxy.conf'
 EXAMPLE_END = '.\\" END samples/tcpproxy.conf'
 
-results = {"passed": 0, "failed": 0}
-
-
 def check(name, problems):
-    """Record one check; `problems` is a list of strings (empty = pass)."""
-    if problems:
-        results["failed"] += 1
-        print(f"FAIL {name}: " + "; ".join(problems))
-    else:
-        results["passed"] += 1
-        print(f"PASS {name}")
+    """Record one check; `problems` is a list of strings (empty = pass). The test it
+    belongs to fails (after running its other checks) when any check has problems."""
+    expect(not problems, f"{name}: " + "; ".join(problems))
 
 
 def render(page):
@@ -92,7 +87,8 @@ def tags(text):
 # the pages
 
 
-def check_groff_warnings():
+@test
+def check_groff_warnings(binary):
     for page in (PAGE1, PAGE5):
         name = os.path.relpath(page, ROOT)
         try:
@@ -109,7 +105,8 @@ def check_groff_warnings():
         check(f"groff -man -ww -z {name}", problems)
 
 
-def check_page1():
+@test
+def check_page1(binary):
     text = render(PAGE1)
     options = tags(section(text, "OPTIONS"))
     check("tcpproxy.1 documents every option of reference section 2",
@@ -138,7 +135,8 @@ def check_page1():
     check("tcpproxy.1 has its sections and corrected examples", problems)
 
 
-def check_page5():
+@test
+def check_page5(binary):
     text = render(PAGE5)
     documented = set()
     for title in ("GLOBAL DIRECTIVES", "SERVICE DIRECTIVES", "SECTION DIRECTIVES"):
@@ -196,7 +194,8 @@ def sync_example():
         f.write(page[:start] + sample_as_troff() + page[end:])
 
 
-def check_example_is_sample():
+@test
+def check_example_is_sample(binary):
     with open(PAGE5, encoding="utf-8") as f:
         page = f.read()
     try:
@@ -214,11 +213,12 @@ def check_example_is_sample():
 # the samples against the binary
 
 
+@test
 def check_samples_valid(binary):
     for sample in (SAMPLE, LOCAL):
         name = os.path.relpath(sample, ROOT)
         out = subprocess.run([binary, "--check-config", "-f", sample],
-                             capture_output=True, text=True, timeout=30)
+                             capture_output=True, text=True, timeout=scaled(30))
         problems = []
         if out.returncode != 0:
             problems.append(f"exit status {out.returncode}: {(out.stdout + out.stderr).strip()[:400]}")
@@ -227,32 +227,8 @@ def check_samples_valid(binary):
         check(f"tcpproxy --check-config -f {name} exits 0 without diagnostics", problems)
 
 
-def free_ports(n):
-    socks = []
-    try:
-        for _ in range(n):
-            s = socket.socket()
-            s.bind(("127.0.0.1", 0))
-            socks.append(s)
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
-
-
-def listening(port):
-    """True when 127.0.0.1:port is in the kernel's listen table (probing with
-    connect() would start a session)."""
-    want = f"0100007F:{port:04X}"
-    try:
-        with open("/proc/net/tcp") as f:
-            return any(l.split()[1] == want and l.split()[3] == "0A" for l in f.readlines()[1:])
-    except OSError:
-        return False
-
-
 def exchange(port, data=b"", deadline=10.0):
-    with socket.create_connection(("127.0.0.1", port), timeout=deadline) as s:
+    with socket.create_connection((LO4, port), timeout=scaled(deadline)) as s:
         if data:
             s.sendall(data)
         s.shutdown(socket.SHUT_WR)
@@ -264,6 +240,7 @@ def exchange(port, data=b"", deadline=10.0):
             chunks.append(chunk)
 
 
+@test
 def check_local_sample_runs(binary):
     """samples/local.conf on free ports: the proxied date, the direct date and
     the echo service all answer."""
@@ -274,76 +251,41 @@ def check_local_sample_runs(binary):
     if sorted(fixed) != [8007, 8013, 8025]:
         check(name, [f"expected ports 8007, 8013, 8025 in the sample, found {fixed}"])
         return
-    mapping = dict(zip(fixed, free_ports(len(fixed))))
+    mapping = {old: free_port() for old in fixed}
     for old, new in mapping.items():
         text = re.sub(rf"\b{old}\b", str(new), text)
     problems = []
-    with tempfile.TemporaryDirectory() as tmp:
-        conf = os.path.join(tmp, "local.conf")
-        with open(conf, "w", encoding="utf-8") as f:
-            f.write(text)
-        log = open(os.path.join(tmp, "stderr"), "w+")
+    conf = write_file("local.conf", text)
+    # As a user runs the sample: no -u added (proxytest.start would add one as root).
+    errpath = scratch("local.stderr")
+    with open(errpath, "wb") as log:
         proc = subprocess.Popen([binary, "-d", "-f", conf], stdin=subprocess.DEVNULL,
-                                stdout=log, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + 10
-            while not all(listening(p) for p in mapping.values()):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    break
-                time.sleep(0.05)  # polling the listen table with a deadline
-            if proc.poll() is not None:
-                problems.append(f"tcpproxy exited with status {proc.returncode} at start")
-            elif not all(listening(p) for p in mapping.values()):
-                problems.append("the ports were not all listening within 10 s")
-            else:
-                year = time.strftime("%Y").encode()
-                for label, port in (("through the proxy", mapping[8025]), ("directly", mapping[8013])):
-                    got = exchange(port)
-                    if year not in got or not got.endswith(b"\n"):
-                        problems.append(f"date {label}: got {got[:80]!r}")
-                got = exchange(mapping[8007], b"ping\x00\xffpong\n")
-                if got != b"ping\x00\xffpong\n":
-                    problems.append(f"echo: got {got[:80]!r}")
-        except OSError as e:
-            problems.append(f"{e}")
-        finally:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
-                    problems.append("did not exit within 10 s of SIGTERM")
-            log.seek(0)
-            if problems:
-                problems.append("its output: " + log.read().strip()[-400:])
-            log.close()
+                                stdout=log, stderr=subprocess.STDOUT, close_fds=True)
+    proc.errpath = errpath
+    proxytest._procs.append(proc)  # killed by the runner whatever happens
+    for port in mapping.values():
+        wait_listening(LO4, port, proc)  # a port taken by someone else: the runner retries
+    try:
+        year = time.strftime("%Y").encode()
+        for label, port in (("through the proxy", mapping[8025]), ("directly", mapping[8013])):
+            got = exchange(port)
+            if year not in got or not got.endswith(b"\n"):
+                problems.append(f"date {label}: got {got[:80]!r}")
+        got = exchange(mapping[8007], b"ping\x00\xffpong\n")
+        if got != b"ping\x00\xffpong\n":
+            problems.append(f"echo: got {got[:80]!r}")
+    except OSError as e:
+        problems.append(f"{e}")
+    stop(proc)
+    if problems:
+        problems.append("its output: " + proxytest.stderr_text(proc).strip()[-400:])
     check(name, problems)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--tcpproxy", help="the tcpproxy binary (checks that need it are skipped if missing)")
-    parser.add_argument("--sync-example", action="store_true",
-                        help="copy samples/tcpproxy.conf into the EXAMPLE of man/tcpproxy.conf.5 and exit")
-    args = parser.parse_args()
-    if args.sync_example:
-        sync_example()
-        return 0
-
-    check_groff_warnings()
-    check_page1()
-    check_page5()
-    check_example_is_sample()
-    if args.tcpproxy and os.access(args.tcpproxy, os.X_OK):
-        check_samples_valid(args.tcpproxy)
-        check_local_sample_runs(args.tcpproxy)
-    else:
-        print(f"SKIP sample checks: no executable tcpproxy at {args.tcpproxy!r}")
-    print(f"{results['passed']} passed, {results['failed']} failed")
-    return 1 if results["failed"] else 0
-
 
 if __name__ == "__main__":
-    sys.exit(main())
+    if "--sync-example" in sys.argv[1:]:
+        sync_example()
+        sys.exit(0)
+    require_tool("groff", "groff-base")
+    main()

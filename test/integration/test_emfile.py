@@ -11,9 +11,9 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from proxytest import (LO4, Backend, check, check_eq, connect, cpu_seconds, fail, free_port, main,  # noqa: E402
-                       outcome, poll_until, proc_tail, recv_exact, rst_close, sha, start, stderr_text, stop, test,
-                       wait_listening, write_file)
+from proxytest import (START_WAIT, Backend, LO4, check, check_eq, connect, cpu_seconds, fail, free_port, main, outcome,  # noqa: E402
+                       poll_until, proc_tail, recv_exact, rst_close, scaled, sha, start, stderr_text, stop,
+                       test, wait_listening, write_file)
 
 LIMIT = 160        # descriptors for the proxy: room for ~32 idle sessions, not for 28 busy ones with pipes
 RESERVE = 96       # descriptors the proxy keeps out of its session budget (2 per session)
@@ -76,7 +76,7 @@ def descriptor_exhaustion(binary):
         info["sock"] = c
         t = threading.Thread(target=lambda: (c.sendall(DATA), c.shutdown(socket.SHUT_WR)), daemon=True)
         t.start()
-        release.wait(60)
+        release.wait(scaled(60))
         n, h = 0, __import__("hashlib").sha256()
         while True:
             d = c.recv(1 << 16)
@@ -84,7 +84,7 @@ def descriptor_exhaustion(binary):
                 break
             n += len(d)
             h.update(d)
-        t.join(60)
+        t.join(scaled(60))
         info["n"], info["sha"] = n, h.hexdigest()
 
     b = Backend(handler)
@@ -96,7 +96,7 @@ def descriptor_exhaustion(binary):
         p = start(binary, ["-d", "-n", "-s", "-f", conf],
                   preexec=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit)))
         wait_listening(LO4, port, p)
-        check(poll_until(lambda: "session slots" in stderr_text(p), 10), f"the proxy never started{proc_tail(p)}")
+        check(poll_until(lambda: "session slots" in stderr_text(p), START_WAIT), f"the proxy never started{proc_tail(p)}")
         return p
 
     # Once running, the proxy takes descriptors in pairs (two sockets per
@@ -186,7 +186,7 @@ def descriptor_exhaustion(binary):
             s = connect(LO4, port, timeout=5)
             s.sendall(b"E")
             # Beyond the longest backoff (1 s): the listener may be asleep.
-            kind, data, _ = outcome(s, 5)
+            kind, data, _ = outcome(s, scaled(5))
             if data:
                 fillers.append(s)  # served after all: its descriptors stay taken
                 return False
@@ -202,7 +202,7 @@ def descriptor_exhaustion(binary):
     # (backoff), it does not spin: a queue of connections is worked off at the
     # backoff's pace (at most one per first backoff step of 50 ms), not in a
     # loop as fast as accept4 can fail.
-    queued = [socket.create_connection((LO4, port), timeout=5) for _ in range(BURST)]
+    queued = [socket.create_connection((LO4, port), timeout=scaled(5)) for _ in range(BURST)]
     c0, t0 = cpu_seconds(p.pid), time.monotonic()
     time.sleep(WINDOW)  # the measurement window
     used = cpu_seconds(p.pid) - c0
@@ -222,7 +222,7 @@ def descriptor_exhaustion(binary):
     got = []
     for i, s in enumerate(clients):
         n, h = 0, __import__("hashlib").sha256()
-        s.settimeout(60)
+        s.settimeout(scaled(60))
         while True:
             try:
                 d = s.recv(1 << 16)
@@ -236,12 +236,12 @@ def descriptor_exhaustion(binary):
         got.append((n, h.hexdigest()))
         s.close()
     for t in senders:
-        t.join(60)
+        t.join(scaled(60))
     want = (BULK, sha(DATA))
     bad = [i for i, g in enumerate(got) if g != want]
     check(not bad, f"sessions {bad[:5]} lost data server->client: {got[bad[0]] if bad else ''}")
     for i, c in enumerate(conns):
-        check(c["done"].wait(60), f"backend {i} did not finish")
+        check(c["done"].wait(scaled(60)), f"backend {i} did not finish")
     bad = [i for i, c in enumerate(conns) if (c.get("n"), c.get("sha")) != want]
     check(not bad, f"sessions {bad[:5]} lost data client->server")
 

@@ -7,8 +7,8 @@ import sys
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from proxytest import (LO4, LO6, Backend, adhoc, check, check_eq, configmode, connect, dead_port, echo, fail,  # noqa: E402
-                       free_port, main, outcome, recv_exact, rst_close, sha, test)
+from proxytest import (Backend, LO4, LO6, adhoc, check, check_eq, configmode, connect, dead_port, echo, fail,  # noqa: E402
+                       free_port, main, outcome, recv_exact, rst_close, scaled, sha, test)
 
 MIB = 1 << 20
 
@@ -58,10 +58,10 @@ def bulk_64mib_each_way_at_once(binary):
     t = threading.Thread(target=pump, args=(s, up, errs))
     t.start()
     drain(s, got)
-    t.join(60)
+    t.join(scaled(60))
     check(not errs, f"client send failed: {errs}")
     conn = b.wait_conns(1)[0]
-    check(conn["done"].wait(60), "backend did not finish")
+    check(conn["done"].wait(scaled(60)), "backend did not finish")
     check_eq(conn.get("n"), n, "bytes the server received")
     check_eq(conn.get("sha"), sha(up), "SHA-256 client->server")
     check_eq(got["n"], n, "bytes the client received")
@@ -94,7 +94,7 @@ def half_close_client_first(binary):
     check_eq(kind, "eof", "end of the reply")
     check_eq(sha(data), sha(reply), "reply after the client's half-close")
     conn = b.wait_conns(1)[0]
-    conn["done"].wait(10)
+    conn["done"].wait(scaled(10))
     check_eq(sha(conn.get("req", b"")), sha(req), "request")
 
 
@@ -124,7 +124,7 @@ def half_close_server_first(binary):
     s.sendall(up)
     s.shutdown(socket.SHUT_WR)
     conn = b.wait_conns(1)[0]
-    check(conn["done"].wait(10), "server never saw the client's EOF")
+    check(conn["done"].wait(scaled(10)), "server never saw the client's EOF")
     check_eq(sha(conn.get("up", b"")), sha(up), "client->server after the server's half-close")
 
 
@@ -166,7 +166,7 @@ def reset_from_client_resets_server(binary):
     recv_exact(s, 5)
     rst_close(s)
     conn = b.wait_conns(1)[0]
-    check(conn["done"].wait(10), "server connection still open after the client's reset")
+    check(conn["done"].wait(scaled(10)), "server connection still open after the client's reset")
     check_eq(conn.get("end"), "reset", "server side after the client's reset")
     from proxytest import poll_until, stderr_text
     check(poll_until(lambda: "status=CLIENT" in stderr_text(p), 5), "end line with status=CLIENT")

@@ -6,7 +6,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from proxytest import (LO4, Backend, check, check_eq, dead_port, echo, main, outcome, recv_exact,  # noqa: E402
+from proxytest import (Backend, LO4, check, check_eq, dead_port, echo, main, outcome, recv_exact, scaled,  # noqa: E402
                        start, test, write_file)
 
 
@@ -29,7 +29,7 @@ def inetd(binary, args, src=None):
 
 def exit_status(p, timeout=10):
     try:
-        return p.wait(timeout)
+        return p.wait(scaled(timeout))
     except Exception:
         return None
 
@@ -60,7 +60,7 @@ def idle_timeout_exits_4(binary):
     b = Backend(echo())
     cli, p, _ = inetd(binary, ["-t", "1", f"{LO4}:{b.port}"])
     t0 = time.monotonic()
-    kind, _, _ = outcome(cli, 6)
+    kind, _, _ = outcome(cli, scaled(6))
     check(kind in ("eof", "reset"), f"closed after the idle timeout: {kind}")
     check(time.monotonic() - t0 >= 0.9, "not before the timeout")
     check_eq(exit_status(p), 4, "exit status TIMEOUT")

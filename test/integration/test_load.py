@@ -6,8 +6,8 @@ import sys
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from proxytest import (LO4, Backend, check, check_eq, configmode, connect, echo, free_port, main,  # noqa: E402
-                       poll_until, recv_exact, stderr_text, test)
+from proxytest import (Backend, LO4, check, check_eq, configmode, connect, echo, free_port, main, poll_until,  # noqa: E402
+                       recv_exact, scaled, stderr_text, test)
 
 threading.stack_size(256 * 1024)
 
@@ -18,7 +18,7 @@ def five_hundred_concurrent_sessions(binary):
     b = Backend(echo())
     port = free_port()
     configmode(binary, f"max-sessions 600\nport {port}\n  interface {LO4}\n    server {LO4}:{b.port}\n", [(LO4, port)])
-    opened = threading.Barrier(n + 1, timeout=60)
+    opened = threading.Barrier(n + 1, timeout=scaled(60))
     results = [None] * n
 
     def client(i):
@@ -42,7 +42,7 @@ def five_hundred_concurrent_sessions(binary):
         t.start()
     opened.wait()
     for t in ts:
-        t.join(60)
+        t.join(scaled(60))
     bad = [(i, r) for i, r in enumerate(results) if r is not True]
     check(not bad, f"{len(bad)} of {n} sessions failed: {bad[:3]}")
 
@@ -73,7 +73,7 @@ def more_clients_than_max_sessions_all_served(binary):
             s = connect(LO4, port, timeout=60)  # completes in the kernel backlog even when all slots are busy
             check_eq(recv_exact(s, 3, 60), b"hi\n", "greeting")
             if i < 3:
-                release.wait(30)
+                release.wait(scaled(30))
             msg = f"client {i}\n".encode()
             s.sendall(msg)
             check_eq(recv_exact(s, len(msg), 30), msg, "echo")
@@ -93,7 +93,7 @@ def more_clients_than_max_sessions_all_served(binary):
     check(not poll_until(lambda: b.count() > 3, 1.0), f"more than max-sessions ran: {b.count()}")
     release.set()
     for t in first + rest:
-        t.join(60)
+        t.join(scaled(60))
     bad = [(i, r) for i, r in enumerate(results) if r is not True]
     check(not bad, f"{len(bad)} of {n} clients not served: {bad[:3]}")
     check_eq(b.count(), n, "backend connections")

@@ -5,13 +5,12 @@ already), `tcpproxy --version` and `man -w` work, and dpkg --purge leaves none o
 files behind. Elsewhere the package is unpacked with dpkg -x and checked there instead."""
 
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from proxytest import check, check_eq, fail, main, test  # noqa: E402
+from proxytest import check, check_eq, fail, main, require_tool, scaled, test  # noqa: E402
 
 EXPECTED = [
     "usr/sbin/tcpproxy",
@@ -28,7 +27,7 @@ EXPECTED = [
 
 def run(cmd, **kw):
     r = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       timeout=kw.pop("timeout", 300), **kw)
+                       timeout=scaled(kw.pop("timeout", 300)), **kw)
     return r.returncode, r.stdout.decode(errors="replace")
 
 
@@ -43,8 +42,6 @@ def build_deb(binary, into):
     build = os.path.dirname(binary)
     config = os.path.join(build, "CPackConfig.cmake")
     check(os.path.exists(config), f"{config} (CPack configured by the top CMakeLists.txt)")
-    for tool in ("cpack", "dpkg-deb", "dpkg-shlibdeps"):
-        check(shutil.which(tool) is not None, f"{tool} installed (cmake, dpkg, dpkg-dev)")
     must(["cpack", "-G", "DEB", "-B", into, "--config", config], "cpack")
     debs = [f for f in os.listdir(into) if f.endswith(".deb")]
     check_eq(len(debs), 1, f"one .deb in {into}")
@@ -114,4 +111,6 @@ def unpack_and_check(deb, tmp, want_version):
 
 
 if __name__ == "__main__":
+    for tool, package in (("cpack", "cmake"), ("dpkg-deb", "dpkg"), ("dpkg-shlibdeps", "dpkg-dev"), ("file", "file")):
+        require_tool(tool, package)
     main()

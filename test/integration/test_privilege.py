@@ -9,7 +9,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import proxytest  # noqa: E402
-from proxytest import (LO4, Backend, adhoc, check, check_eq, configmode, connect, echo, fail, free_port,  # noqa: E402
+from proxytest import (START_WAIT, LO4, Backend, adhoc, check, check_eq, configmode, connect, echo, fail, free_port,  # noqa: E402
                        is_listening, main, outcome, poll_until, recv_exact, scratch, start, stderr_text, stop, test,
                        wait_listening, write_file)
 
@@ -236,7 +236,7 @@ def reload_reads_a_config_only_root_can_read(binary):
     with open(conf, "w") as f:
         f.write(f"port {p1}\n  server {LO4}:{b1.port}\nport {p2}\n  server {LO4}:{b2.port}\n")
     p.send_signal(signal.SIGHUP)
-    if not poll_until(lambda: "reload: done" in stderr_text(p) or "keeping the running" in stderr_text(p), 10):
+    if not poll_until(lambda: "reload: done" in stderr_text(p) or "keeping the running" in stderr_text(p), START_WAIT):
         fail(f"no end of the reload logged; stderr: {stderr_text(p)[-1500:]}")
     check("cannot read the configuration" not in stderr_text(p), f"reload failed: {stderr_text(p)[-800:]}")
     wait_listening(LO4, p2, p)
@@ -249,7 +249,7 @@ def reload_reads_a_config_only_root_can_read(binary):
     with open(conf, "w") as f:
         f.write(f"port {p3}\n  server {LO4}:{b1.port}\n  no-such-directive 1\n")
     p.send_signal(signal.SIGHUP)
-    if not poll_until(lambda: "keeping the running configuration" in stderr_text(p), 10):
+    if not poll_until(lambda: "keeping the running configuration" in stderr_text(p), START_WAIT):
         fail(f"the invalid version was not refused; stderr: {stderr_text(p)[-1500:]}")
     check(f"{conf}:3:" in stderr_text(p), f"the diagnostic names the file and line: {stderr_text(p)[-800:]}")
     check(not is_listening(LO4, p3), f"port {p3} of the refused version is not bound")
@@ -271,7 +271,5 @@ def _bindable(port):
 
 
 if __name__ == "__main__":
-    if os.geteuid() != 0:
-        print("SKIP test_privilege: needs root (the daemon only changes identity when started as root)")
-        sys.exit(0)
+    proxytest.require_root("the daemon only changes identity when started as root")
     main()

@@ -5,14 +5,14 @@ variables and status-file field, for IPv4 and IPv6. Needs root, `ip` (iproute2) 
 
 import ctypes
 import os
-import shutil
 import socket
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from proxytest import (LO4, Backend, adhoc, check, check_eq, configmode, connect, fail, free_port,  # noqa: E402
-                       main, outcome, poll_until, recv_exact, scratch, stderr_text, test, write_file)
+import proxytest  # noqa: E402
+from proxytest import (Backend, LO4, adhoc, check, check_eq, configmode, connect, fail, free_port, main,  # noqa: E402
+                       outcome, poll_until, recv_exact, scaled, scratch, stderr_text, test, write_file)
 
 NS = f"tcpproxy-it-{os.getpid()}"
 CLIENT4, ORIG4 = "127.0.0.9", "127.0.0.5"     # redirected client source / its original destination
@@ -107,7 +107,7 @@ def session(host, port, src, statdir=None):
         s.sendall(b"x")
     except OSError:
         pass
-    _, data, _ = outcome(s, 5)
+    _, data, _ = outcome(s, scaled(5))
     s.close()
     return data, line
 
@@ -168,20 +168,10 @@ def exec_handler_gets_origdst_variables(binary):
     check_eq(data, f"{ORIG6} {state['orig6'].port}\n".encode(), "ORIGDST variables (IPv6)")
 
 
-def missing():
-    if os.geteuid() != 0:
-        return "needs root (network namespace, nftables)"
-    for tool in ("ip", "nft"):
-        if not shutil.which(tool):
-            return f"`{tool}` not installed (Debian packages iproute2, nftables)"
-    return None
-
-
 if __name__ == "__main__":
-    why = missing()
-    if why:
-        print(f"SKIP test_redirect: {why}")
-        sys.exit(0)
+    proxytest.require_root("network namespace, nftables")
+    proxytest.require_tool("ip", "iproute2")
+    proxytest.require_tool("nft", "nftables")
     try:
         main()
     finally:

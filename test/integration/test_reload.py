@@ -19,8 +19,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from proxytest import (LO4, Backend, check, check_eq, configmode, connect, echo, fail, free_port,  # noqa: E402
-                       is_listening, main, outcome, poll_until, recv_exact, stderr_text, test)
+from proxytest import (START_WAIT, Backend, LO4, check, check_eq, configmode, connect, echo, fail, free_port,  # noqa: E402
+                       is_listening, main, outcome, poll_until, recv_exact, scaled, stderr_text, test)
 
 DURATION = 15.0
 RELOADS = 5
@@ -37,7 +37,7 @@ def reload_and_wait(p, marker):
     """SIGHUP, then wait until the log shows one more `marker` line."""
     before = stderr_text(p).count(marker)
     p.send_signal(signal.SIGHUP)
-    if not poll_until(lambda: stderr_text(p).count(marker) > before, 10):
+    if not poll_until(lambda: stderr_text(p).count(marker) > before, START_WAIT):
         fail(f"no {marker!r} in the log after SIGHUP: {stderr_text(p)[-400:]!r}")
 
 
@@ -99,8 +99,8 @@ class Stream:
 
     def finish(self):
         self.stop.set()
-        self.writer.join(30)
-        self.reader.join(60)
+        self.writer.join(scaled(30))
+        self.reader.join(scaled(60))
         check(not self.writer.is_alive() and not self.reader.is_alive(), "stream threads finished")
         check(self.error is None, f"stream error: {self.error}")
         check_eq(self.nrecv, self.nsent, "bytes echoed back")
@@ -137,7 +137,7 @@ def stream_survives_reloads(binary):
         if kind == "valid":
             write_config(p.conf, config_text(gen, main_port, extra[gen], backends[gen].port))
             reload_and_wait(p, "reload: done")
-            check(poll_until(lambda: is_listening(LO4, extra[gen]) and not is_listening(LO4, extra[gen - 1]), 10),
+            check(poll_until(lambda: is_listening(LO4, extra[gen]) and not is_listening(LO4, extra[gen - 1]), START_WAIT),
                   f"reload {gen}: port {extra[gen]} bound, {extra[gen - 1]} closed")
         else:
             write_config(p.conf, config_text(gen, main_port, extra[gen], backends[gen].port) + "    bogus 1\n")
@@ -154,7 +154,7 @@ def stream_survives_reloads(binary):
         check(stream.nrecv > 0 and stream.error is None, f"stream alive after step {n}: {stream.error}")
     time.sleep(max(0.0, t0 + DURATION - time.monotonic()))  # the stream's remaining time
     stream.finish()
-    check(stream.max_gap < 5, f"stream kept flowing (longest pause {stream.max_gap:.1f}s)")
+    check(stream.max_gap < scaled(5), f"stream kept flowing (longest pause {stream.max_gap:.1f}s)")
     check(stream.nsent > 1_000_000, f"a real stream ({stream.nsent} bytes)")
     check(poll_until(lambda: "name=gen0" in stderr_text(p) and "status=OK" in stderr_text(p), 5),
           "the stream ended OK under the config it started with")

@@ -7,38 +7,35 @@ session and one warning per other file; --decode reads a capture written here
 in the documented record format and must restore both directions byte for
 byte, and name the byte offset of a truncated record.
 
-Until src/main.cpp wires the two tools (the binary then answers them with
-exit 2 and "not implemented"), the test says so and skips (exit 0).
-Run as: test_report_tools.py --tcpproxy PATH
+A binary that answers either tool with "not implemented" fails the test (both
+are part of the specified command line). Run as: test_report_tools.py --tcpproxy
+PATH (the proxytest harness).
 """
-import argparse
 import os
 import random
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
-TIMEOUT = 20  # seconds; both tools must finish at once
-failures = []
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from proxytest import expect, fail, main, scaled, scratch_dir, test  # noqa: E402
+
+TIMEOUT = 20  # seconds (scaled); both tools must finish at once
 
 
 def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print(f"FAIL {what}", file=sys.stderr)
-    return cond
+    return expect(cond, what)
 
 
 def run(binary, args):
-    p = subprocess.run([binary, *args], stdin=subprocess.DEVNULL, capture_output=True, timeout=TIMEOUT)
+    p = subprocess.run([binary, *args], stdin=subprocess.DEVNULL, capture_output=True, timeout=scaled(TIMEOUT))
     return p.returncode, p.stdout, p.stderr.decode("utf-8", "replace")
 
 
-def not_wired(rc, err):
-    return rc == 2 and "not implemented" in err
+def require_wired(tool, rc, err):
+    if rc == 2 and "not implemented" in err:
+        fail(f"{tool}: the binary says it is not implemented (exit 2: {err.strip()!r})")
 
 
 def status_line(logname, pid, started, iface, client, name, server="-", origdst="-"):
@@ -50,7 +47,9 @@ def write(path, data, mode="w"):
         f.write(data)
 
 
-def test_status(binary, tmp):
+@test
+def status_lists_sessions_and_warns(binary):
+    tmp = scratch_dir("status")
     d = os.path.join(tmp, "stat")
     os.mkdir(d)
     now = int(time.time())
@@ -65,8 +64,7 @@ def test_status(binary, tmp):
     write(os.path.join(d, ".tcpproxy.4242.4.tmp"), "partial")  # a writer's temporary file: ignored
 
     rc, out, err = run(binary, ["--status", "-o", d])
-    if not_wired(rc, err):
-        return False
+    require_wired("--status", rc, err)
     # The age is counted from the binary's clock: a slow start (a loaded
     # machine, a sanitizer build) may cross a second boundary after `now`.
     ages = [f"2m{125 - 120 + k:02d}s" for k in range(int(time.time()) - now + 1)]
@@ -74,7 +72,7 @@ def test_status(binary, tmp):
     check(rc == 0, f"--status: exit {rc}, expected 0 (stderr {err!r})")
     lines = out.splitlines()
     if not check(len(lines) == 3, f"--status: expected a header and 2 rows, got {out!r}"):
-        return True
+        return
     header, older, newer = lines
     for col in ("CLIENT", "INTERFACE", "SERVER", "STARTED", "AGE", "ORIGDST", "LOGNAME", "PID/SESSION"):
         pos = header.find(col)
@@ -101,14 +99,15 @@ def test_status(binary, tmp):
     rc, out, err = run(binary, ["--status", "-o", os.path.join(tmp, "missing")])
     check(rc == 1, f"--status on a missing directory: exit {rc}, expected 1")
     check("No such file or directory" in err, f"--status on a missing directory: no errno text in {err!r}")
-    return True
 
 
 def record(tag, t, data):
     return f"{tag} {t:.6f} {len(data)}\n".encode() + data + b"\n"
 
 
-def test_decode(binary, tmp):
+@test
+def decode_restores_both_directions(binary):
+    tmp = scratch_dir("decode")
     rng = random.Random(5)
     up = [bytes(rng.randrange(256) for _ in range(rng.randrange(1, 3000))) for _ in range(20)]
     down = [bytes(rng.randrange(256) for _ in range(rng.randrange(1, 3000))) for _ in range(20)]
@@ -123,8 +122,7 @@ def test_decode(binary, tmp):
     c_out, s_out = os.path.join(tmp, "client.bin"), os.path.join(tmp, "server.bin")
 
     rc, out, err = run(binary, ["--decode", cap, "--client-out", c_out, "--server-out", s_out])
-    if not_wired(rc, err):
-        return False
+    require_wired("--decode", rc, err)
     out = out.decode("utf-8", "replace")
     check(rc == 0, f"--decode: exit {rc}, expected 0 (stderr {err!r})")
     check(os.path.exists(c_out) and open(c_out, "rb").read() == b"".join(up),
@@ -142,27 +140,7 @@ def test_decode(binary, tmp):
     check(rc == 1, f"--decode of a truncated file: exit {rc}, expected 1")
     check(b"|complete|" in out, f"--decode of a truncated file: the complete record is not shown: {out[:300]!r}")
     check(f"byte offset {len(whole)}" in err, f"--decode of a truncated file: offset {len(whole)} not named: {err!r}")
-    return True
-
-
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--tcpproxy", required=True)
-    binary = ap.parse_args().tcpproxy
-    tmp = tempfile.mkdtemp(prefix="tcpproxy-report-")
-    try:
-        wired = [test_status(binary, tmp), test_decode(binary, tmp)]
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    if failures:
-        print(f"{len(failures)} check(s) failed", file=sys.stderr)
-        return 1
-    if not all(wired):
-        print("SKIP --status/--decode are not wired into src/main.cpp yet (the binary says 'not implemented')")
-        return 0
-    print("ok: --status and --decode")
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -9,9 +9,9 @@ import stat
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from proxytest import (LO4, Backend, check, check_eq, configmode, connect, dead_port, echo, fail, free_port,  # noqa: E402
-                       main, outcome, poll_until, recv_exact, rst_close, scratch, stderr_text, stop, test, write_file,
-                       adhoc)
+from proxytest import (Backend, LO4, adhoc, check, check_eq, configmode, connect, dead_port, echo, fail,  # noqa: E402
+                       free_port, main, outcome, poll_until, recv_exact, rst_close, scaled, scratch,
+                       stderr_text, stop, test, write_file)
 
 _runs = [0]
 
@@ -163,7 +163,7 @@ def status_timeout(binary):
 
     def idle(p):
         s = connect(LO4, port)
-        kind, _, secs = outcome(s, 8)
+        kind, _, secs = outcome(s, scaled(8))
         s.close()
         check(kind in ("eof", "reset"), f"idle session closed by the proxy, got {kind}")
     one_status(binary, f"port {port}\n  interface {LO4}\n    server {LO4}:{b.port}\n    timeout 1\n",

@@ -5,8 +5,8 @@ import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from proxytest import (LO4, Backend, check, check_eq, configmode, connect, echo, free_port, is_listening,  # noqa: E402
-                       main, outcome, poll_until, recv_exact, scratch, start, stderr_text, stop, test,
+from proxytest import (START_WAIT, Backend, LO4, check, check_eq, configmode, connect, echo, free_port, is_listening,  # noqa: E402
+                       main, outcome, poll_until, recv_exact, scaled, scratch, start, stderr_text, stop, test,
                        wait_listening, write_file)
 
 
@@ -32,7 +32,7 @@ def sigterm_ends_sessions_and_cleans_up(binary):
         recv_exact(s, 1)
     check_eq(stop(p, signal.SIGTERM), 0, "exit status after SIGTERM")
     for s in sessions:
-        kind, _, _ = outcome(s, 5)
+        kind, _, _ = outcome(s, scaled(5))
         check(kind in ("eof", "reset"), f"session still open after shutdown: {kind}")
     check(not os.path.exists(pidfile), "pidfile removed")
     check(not is_listening(LO4, port), "port closed")
@@ -54,7 +54,7 @@ def daemon_goes_to_background(binary):
     port = free_port()
     pidfile = scratch("daemon.pid")
     p = start(binary, ["-n", "-pp", pidfile, "-b", f"{LO4}:{port}", f"{LO4}:{b.port}"])
-    check_eq(p.wait(10), 0, "the starting process exits 0 once the daemon is up")
+    check_eq(p.wait(scaled(START_WAIT)), 0, "the starting process exits 0 once the daemon is up")
     pid = read(pidfile)
     check(pid and pid.isdigit() and int(pid) != p.pid, f"pidfile holds the daemon's pid: {pid!r}")
     pid = int(pid)
@@ -78,7 +78,7 @@ def busy_port_fails_before_forking(binary):
     hold.listen(1)
     port = hold.getsockname()[1]
     p = start(binary, ["-n", "-b", f"{LO4}:{port}", f"{LO4}:1"])
-    check_eq(p.wait(10), 1, "exit status with the port taken")
+    check_eq(p.wait(scaled(10)), 1, "exit status with the port taken")
     check("bind" in stderr_text(p), f"error names the call: {stderr_text(p)!r}")
 
 
@@ -94,7 +94,7 @@ def sighup_reload_adds_and_removes_ports(binary):
         f.write(f"port {p2}\n  interface {LO4}\n    server {LO4}:{bb.port}\n")
     os.replace(tmp, p.conf)
     p.send_signal(signal.SIGHUP)
-    check(poll_until(lambda: is_listening(LO4, p2) and not is_listening(LO4, p1), 10),
+    check(poll_until(lambda: is_listening(LO4, p2) and not is_listening(LO4, p1), START_WAIT),
           "new port bound and old one closed")
     old.sendall(b"still\n")
     check_eq(recv_exact(old, 6), b"still\n", "session opened before the reload untouched")
@@ -110,7 +110,7 @@ def sighup_invalid_config_keeps_old(binary):
     with open(p.conf, "w") as f:
         f.write(f"port {p1}\n  interface {LO4}\n    bogus-keyword 1\n")
     p.send_signal(signal.SIGHUP)
-    check(poll_until(lambda: "keeping the running configuration" in stderr_text(p), 10), "failed reload logged")
+    check(poll_until(lambda: "keeping the running configuration" in stderr_text(p), START_WAIT), "failed reload logged")
     check("error" in stderr_text(p), "diagnostics logged")
     check(p.poll() is None, "still running")
     s = connect(LO4, p1)

@@ -7,8 +7,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from proxytest import (LO4, Backend, check, check_eq, connect, echo, free_port, is_listening, main,  # noqa: E402
-                       poll_until, recv_exact, start, stop, test, write_file)
+from proxytest import (Backend, LO4, check, check_eq, connect, echo, free_port, is_listening, main,  # noqa: E402
+                       poll_until, recv_exact, scaled, start, stop, test, write_file)
 
 SESSIONS = 2000  # 4,000 pool threads: long enough to create that a poll sees the gap (and TSan copes)
 
@@ -43,7 +43,7 @@ def listens_only_once_the_pool_exists(binary):
     t0 = time.monotonic()
     s = connect(LO4, port)
     check_eq(recv_exact(s, 1), b"G", "greeting through the proxy")
-    check(time.monotonic() - t0 < 2, "the first client waited for the pool")
+    check(time.monotonic() - t0 < scaled(2), "the first client waited for the pool")
     s.close()
     stop(p)
 

@@ -9,8 +9,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from proxytest import (LO4, Backend, adhoc, check, check_eq, connect, echo, fail, free_port, main,  # noqa: E402
-                       poll_until, recv_exact, scratch, stderr_text, stop, test, write_file)
+from proxytest import (Backend, LO4, adhoc, check, check_eq, connect, echo, fail, free_port, main, poll_until,  # noqa: E402
+                       recv_exact, scaled, scratch, stderr_text, stop, test, write_file)
 
 _n = [0]
 
@@ -115,7 +115,7 @@ def status_command_on_live_daemon(binary):
     p = adhoc(binary, port, f"{LO4}:{b.port}", extra=["-o", d])
     socks = [session(port) for _ in range(3)]
     wait_connected(d, 3)
-    r = subprocess.run([binary, "--status", "-o", d], capture_output=True, timeout=10)
+    r = subprocess.run([binary, "--status", "-o", d], capture_output=True, timeout=scaled(10))
     out = r.stdout.decode()
     check_eq(r.returncode, 0, f"--status exit status (stderr {r.stderr!r})")
     check_eq(r.stderr, b"", "--status warnings")
@@ -128,7 +128,7 @@ def status_command_on_live_daemon(binary):
     for s in socks:
         s.close()
     check(poll_until(lambda: not os.listdir(d), 5), "status files removed")
-    r = subprocess.run([binary, "--status", "-o", d], capture_output=True, timeout=10)
+    r = subprocess.run([binary, "--status", "-o", d], capture_output=True, timeout=scaled(10))
     check_eq(len(r.stdout.decode().splitlines()), 1, "only the header once the sessions are gone")
     stop(p)
 

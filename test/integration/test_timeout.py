@@ -6,8 +6,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from proxytest import (LO4, Backend, adhoc, check, check_eq, connect, cpu_seconds, echo, free_port, main,  # noqa: E402
-                       outcome, poll_until, recv_exact, stderr_text, test)
+from proxytest import (Backend, LO4, adhoc, check, check_eq, connect, cpu_seconds, echo, free_port, main,  # noqa: E402
+                       outcome, poll_until, recv_exact, scaled, stderr_text, test)
 
 
 @test
@@ -19,14 +19,14 @@ def idle_session_ends_with_timeout(binary):
     s.sendall(b"x")
     recv_exact(s, 1)
     cpu0 = cpu_seconds(p.pid)
-    kind, data, secs = outcome(s, 8)
+    kind, data, secs = outcome(s, scaled(8))
     check(kind in ("eof", "reset"), f"idle session not closed: {kind} after {secs:.1f}s")
-    check(1.8 <= secs <= 4.0, f"closed after {secs:.2f}s with -t 2")
+    check(1.8 <= secs <= 2 + scaled(2.0), f"closed after {secs:.2f}s with -t 2")
     check(poll_until(lambda: "status=TIMEOUT" in stderr_text(p), 5), "end line with status=TIMEOUT")
     # Waiting for the timeout is sleeping in ppoll, not spinning.
-    check(cpu_seconds(p.pid) - cpu0 < 0.2, f"proxy used {cpu_seconds(p.pid) - cpu0:.2f}s CPU while idle")
+    check(cpu_seconds(p.pid) - cpu0 < scaled(0.2), f"proxy used {cpu_seconds(p.pid) - cpu0:.2f}s CPU while idle")
     conn = b.wait_conns(1)[0]
-    check(conn["done"].wait(5), "server side of the idle session not closed")
+    check(conn["done"].wait(scaled(5)), "server side of the idle session not closed")
 
 
 @test
@@ -73,7 +73,7 @@ def one_way_busy_sessions_are_not_idle(binary):
     for t in ts:
         t.start()
     for t in ts:
-        t.join(15)
+        t.join(scaled(15))
     check_eq(results.get("S"), b"........E", "server->client trickle survived 4 s with -t 2")
     check_eq(results.get("C"), "timeout", "client->server trickle still open after 4 s (no EOF/reset)")
     check("status=TIMEOUT" not in stderr_text(p), "no session ended by the idle timeout")

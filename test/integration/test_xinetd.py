@@ -5,18 +5,17 @@ Skips (exit 0) when not root or when xinetd is not installed."""
 
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import proxytest  # noqa: E402
-from proxytest import (LO4, Backend, check, check_eq, connect, echo, free_port, main,  # noqa: E402
-                       outcome, poll_until, recv_exact, scratch, test, wait_listening, write_file)
+from proxytest import (Backend, LO4, check, check_eq, connect, echo, free_port, main, outcome, poll_until,  # noqa: E402
+                       recv_exact, scaled, scratch, test, wait_listening, write_file)
 
 SAMPLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "samples", "xinetd.tcpproxy")
-XINETD = shutil.which("xinetd") or ("/usr/sbin/xinetd" if os.path.exists("/usr/sbin/xinetd") else None)
+XINETD = None  # found in __main__
 
 
 def service_block(name):
@@ -104,7 +103,7 @@ def adhoc_sample_forwards_and_reports_status(binary):
     holder.bind((LO4, 0))
     dead = holder.getsockname()[1]
     p.terminate()
-    p.wait(10)
+    p.wait(scaled(10))
     proxytest._procs.remove(p)
     os.unlink(log)
     block = render("tcpproxy-http", service_block("tcpproxy-http"), port=str(port), bind=LO4, server=binary,
@@ -146,9 +145,6 @@ def config_file_sample_matches_section(binary):
 
 
 if __name__ == "__main__":
-    if os.geteuid() != 0 or not XINETD:
-        why = "not root" if os.geteuid() != 0 else "xinetd not installed (Debian package xinetd)"
-        print(f"SKIP test_xinetd: {why}")
-        print("0 passed, 0 failed, 2 skipped")
-        sys.exit(0)
+    proxytest.require_root("xinetd runs its services as root")
+    XINETD = proxytest.require_tool("xinetd", "xinetd", ["/usr/sbin/xinetd"])
     main()
