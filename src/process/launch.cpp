@@ -1,6 +1,5 @@
 #include "tcpproxy/process/launch.hpp"
 
-#include "tcpproxy/log/log.hpp"
 #include "tcpproxy/net/socket.hpp"
 
 namespace tcpproxy::launch {
@@ -17,8 +16,6 @@ void use_spawner(std::shared_ptr<SpawnerClient> s, const Credentials& fallback)
     spawner = std::move(s);
     fallback_ids = fallback;
 }
-
-bool through_spawner() { return spawner != nullptr; }
 
 Child program(const Child::Spec& spec, const Identity& user)
 {

@@ -53,7 +53,7 @@ sp::Answer ask(int channel, const sp::Request& request, std::vector<int> fds, Fd
 
 [[noreturn]] void throw_failed(const sp::Failed& f)
 {
-    throw std::system_error(f.err, std::generic_category(), f.call);
+    throw sys_error(f.call, f.err);
 }
 
 } // namespace

@@ -17,7 +17,6 @@ namespace tcpproxy::launch {
 // From now on programs and binds go through `spawner`; `fallback` fills the
 // parts of a service's `user` it leaves open.
 void use_spawner(std::shared_ptr<SpawnerClient> spawner, const Credentials& fallback);
-bool through_spawner();
 
 // Starts spec as the service user `user`. Without a spawner the program gets
 // our own identity (we are not root, or we already are that user).
