@@ -1,6 +1,5 @@
 #include "tcpproxy/process/child.hpp"
 
-#include "message_socket.hpp"
 #include "spawn_protocol.hpp"
 #include "tcpproxy/core/wake.hpp"
 

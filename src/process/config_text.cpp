@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 
 namespace tcpproxy {
 
@@ -14,36 +13,7 @@ namespace {
 
 constexpr int fixed_seals = F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK;
 
-FileText unreadable(int err, std::string why)
-{
-    FileText t;
-    t.err = err;
-    t.why = std::move(why);
-    return t;
-}
-
 } // namespace
-
-FileText read_file_text(const std::string& path, std::size_t limit)
-{
-    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-    if (!fd)
-        return unreadable(errno, std::string("open: ") + std::strerror(errno));
-    FileText t;
-    char buffer[65536];
-    for (;;) {
-        const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return unreadable(errno, std::string("read: ") + std::strerror(errno));
-        if (n == 0)
-            return t;
-        t.text.append(buffer, static_cast<std::size_t>(n));
-        if (t.text.size() > limit)
-            return unreadable(EFBIG, "larger than " + std::to_string(limit >> 20) + " MiB");
-    }
-}
 
 Fd sealed_text(std::string_view text)
 {

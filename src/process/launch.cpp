@@ -38,19 +38,19 @@ LoadResult reload_config(const std::string& file)
 {
     if (!spawner)
         return load_config_file(file);
-    FileText read;
+    Result<std::string> text;
     try {
-        read = spawner->reload();
+        text = spawner->reload();
     } catch (const std::system_error& e) {
-        read = FileText{{}, e.code().value(), e.what()};
+        text = fail(e.what());
     }
-    if (!read.err)
-        return parse_config(read.text, file);
+    if (text)
+        return parse_config(*text, file);
     // Worded as load_config_file words it, so a reload reports the same either way.
     LoadResult unreadable;
     Diagnostic d;
     d.file = file;
-    d.message = "cannot read the configuration: " + read.why;
+    d.message = "cannot read the configuration: " + text.error().message;
     unreadable.diagnostics.add(std::move(d));
     return unreadable;
 }

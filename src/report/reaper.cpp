@@ -212,6 +212,10 @@ void Reaper::begin(const SessionRecord& r)
         }
     }
     note(log::Severity::info, session_start_line(r), &running);
+    if (const auto it = early_.find(r.id); it != early_.end()) {
+        write_lines(running, it->second);
+        early_.erase(it);
+    }
     copy_session_lines(r.id, running, false);
 }
 
@@ -288,8 +292,14 @@ void Reaper::run()
         // What running sessions logged since (their lines wake us too).
         for (auto& kept : log::take_kept_lines()) {
             const auto it = running_.find(kept.session);
-            if (it != running_.end())
+            if (it != running_.end()) {
                 write_lines(it->second, kept.lines);
+            } else {
+                // Its start is still queued: the lines wait for the logfile.
+                auto& early = early_[kept.session];
+                early.insert(early.end(), std::make_move_iterator(kept.lines.begin()),
+                             std::make_move_iterator(kept.lines.end()));
+            }
         }
         if (batch.empty()) {
             if (stopping)
@@ -328,6 +338,7 @@ void Reaper::stop()
                 log::error("status file: " + error, id);
     }
     running_.clear();
+    early_.clear();
     exits_.drain();
 }
 

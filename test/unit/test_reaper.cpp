@@ -24,15 +24,11 @@
 using namespace tcpproxy;
 using tcpproxy::test::TempDir;
 using tcpproxy::test::slurp;
+using tcpproxy::test::entries;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 namespace {
-
-std::size_t entries(const fs::path& dir)
-{
-    return static_cast<std::size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
-}
 
 std::vector<std::string> lines_of(const std::string& text)
 {
@@ -232,6 +228,34 @@ namespace {
 
 std::size_t open_descriptors() { return entries("/proc/self/fd"); }
 
+// While it lives, lets every handler waiting to read `fifo` go: opens and
+// closes its write end (ENXIO while nobody waits), so each reader sees EOF.
+class FifoReleaser {
+public:
+    explicit FifoReleaser(const fs::path& fifo)
+        : thread_([this, path = fifo.string()] {
+              while (!done_) {
+                  const int fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+                  if (fd >= 0)
+                      ::close(fd);
+                  std::this_thread::yield();
+              }
+          })
+    {
+    }
+    ~FifoReleaser()
+    {
+        done_ = true;
+        thread_.join();
+    }
+    FifoReleaser(const FifoReleaser&) = delete;
+    FifoReleaser& operator=(const FifoReleaser&) = delete;
+
+private:
+    std::atomic<bool> done_{false};
+    std::thread thread_;
+};
+
 ExitJob job_for(const TempDir& sessions, std::uint64_t id, std::vector<std::string> handler,
                 std::vector<std::string> env = {"PATH=/usr/bin:/bin"})
 {
@@ -260,25 +284,14 @@ BOOST_AUTO_TEST_CASE(at_most_threads_handlers_at_once)
     fs::create_directory(dir.path / "run");
     const std::string script = "d=\"$0\"; mkdir \"$d/run/$$\"; ls \"$d/run\" | wc -l >> \"$d/counts\"; "
                                "cat \"$d/fifo\" > /dev/null; rmdir \"$d/run/$$\"";
-    std::atomic<bool> done{false};
-    std::thread releaser([&] {
-        // Lets the handlers waiting on the FIFO go; ENXIO while none waits.
-        while (!done) {
-            const int fd = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-            if (fd >= 0)
-                ::close(fd);
-            std::this_thread::yield();
-        }
-    });
     constexpr int jobs = 6;
     {
+        FifoReleaser releaser(fifo);
         ExitHandlerPool pool(2, 100);
         for (int i = 0; i < jobs; ++i)
             pool.submit(job_for(sessions, static_cast<std::uint64_t>(100 + i), {"/bin/sh", "-c", script, dir.str()}));
         pool.drain();
     }
-    done = true;
-    releaser.join();
     const auto counts = lines_of(slurp(dir.path / "counts"));
     BOOST_TEST(counts.size() == static_cast<std::size_t>(jobs));
     for (const auto& c : counts)
@@ -349,18 +362,8 @@ BOOST_AUTO_TEST_CASE(a_full_queue_keeps_the_logfile)
         pool.submit(job_for(sessions, 402, waiting));
         BOOST_TEST(fs::exists(sessions.path / (status_file_name("tcpproxy", 4242, 402) + ".log")),
                    "the job beyond the queue is not run: its logfile is kept");
-        std::atomic<bool> done{false};
-        std::thread releaser([&] {
-            while (!done) {
-                const int fd = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-                if (fd >= 0)
-                    ::close(fd);
-                std::this_thread::yield();
-            }
-        });
+        FifoReleaser releaser(fifo);
         pool.drain();
-        done = true;
-        releaser.join();
     }
     BOOST_TEST(entries(sessions.path) == 1u, "only the refused job's logfile is left");
 }

@@ -91,6 +91,7 @@ private:
     bool stopped_ = false;
     std::atomic<std::uint64_t> ids_{0};
     std::map<std::uint64_t, Running> running_;
+    std::map<std::uint64_t, std::vector<log::SessionLine>> early_; // kept lines that came before their start
     ExitHandlerPool exits_;
     boost::thread thread_;
 };
