@@ -53,8 +53,7 @@ Result<std::string> read_config_text(const std::string& file, bool may_wait) {
     }
 }
 
-LoadResult load_config_file(const std::string& file) {
-    const auto text = read_config_text(file);
+LoadResult load_config_text(const Result<std::string>& text, const std::string& file) {
     if (text)
         return parse_config(*text, file);
     LoadResult result;
@@ -64,5 +63,7 @@ LoadResult load_config_file(const std::string& file) {
     result.diagnostics.add(std::move(d));
     return result;
 }
+
+LoadResult load_config_file(const std::string& file) { return load_config_text(read_config_text(file), file); }
 
 } // namespace tcpproxy

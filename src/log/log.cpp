@@ -97,24 +97,21 @@ void keep_line(Severity severity, std::string_view message, std::uint64_t sessio
     if (kept_sessions.load(std::memory_order_acquire) == 0 || (severity == Severity::debug && !debug_on.load()))
         return;
     const auto now = std::chrono::system_clock::now();
-    Gate* wake = nullptr;
-    {
-        std::lock_guard lock(kept_mutex);
-        const auto it = kept.find(session);
-        if (it == kept.end())
-            return;
-        auto& k = it->second;
-        if (k.bytes + message.size() > max_kept_bytes) {
-            ++k.missing;
-            return;
-        }
-        if (k.lines.empty())
-            fresh.push_back(session);
-        k.lines.push_back(SessionLine{severity, now, std::string(message)});
-        k.bytes += message.size();
-        wake = k.wake;
+    std::lock_guard lock(kept_mutex);
+    const auto it = kept.find(session);
+    if (it == kept.end())
+        return;
+    auto& k = it->second;
+    if (k.bytes + message.size() > max_kept_bytes) {
+        ++k.missing;
+        return;
     }
-    wake->open();
+    if (k.lines.empty())
+        fresh.push_back(session);
+    k.lines.push_back(SessionLine{severity, now, std::string(message)});
+    k.bytes += message.size();
+    // Under the lock: the gate's owner stops keeping (and may go away) only under it too.
+    k.wake->open();
 }
 
 } // namespace

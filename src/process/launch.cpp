@@ -44,15 +44,7 @@ LoadResult reload_config(const std::string& file)
     } catch (const std::system_error& e) {
         text = fail(e.what());
     }
-    if (text)
-        return parse_config(*text, file);
-    // Worded as load_config_file words it, so a reload reports the same either way.
-    LoadResult unreadable;
-    Diagnostic d;
-    d.file = file;
-    d.message = "cannot read the configuration: " + text.error().message;
-    unreadable.diagnostics.add(std::move(d));
-    return unreadable;
+    return load_config_text(text, file);
 }
 
 } // namespace tcpproxy::launch

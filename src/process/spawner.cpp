@@ -234,9 +234,8 @@ private:
         if (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(r.pidfd.get()), &info, WEXITED | WNOHANG) < 0 ||
             info.si_pid == 0)
             return false;
-        const int status = info.si_code == CLD_EXITED ? W_EXITCODE(info.si_status, 0) : (info.si_status & 0x7f);
         if (r.control)
-            reply(r.control.get(), sp::Exited{status});
+            reply(r.control.get(), sp::Exited{wait_status_of(info)});
         return true;
     }
 

@@ -21,6 +21,10 @@ LoadResult parse_config(std::string_view text, const std::string& file);
 // Reads the file (an unreadable file is one error diagnostic) and parses it.
 LoadResult load_config_file(const std::string& file);
 
+// Parses text read by read_config_text, or makes its failure the one error
+// diagnostic (`file` names it either way).
+LoadResult load_config_text(const Result<std::string>& text, const std::string& file);
+
 // The one place the configuration file is read: by load_config_file, and by
 // the privileged spawner on reload (it hands the bytes to the daemon, which
 // may not read the file itself). A config larger than max_config_bytes is not
