@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string_view>
 #include <utility>
 #include <string>
 #include <variant>
@@ -167,5 +168,24 @@ SpawnerPolicy spawner_policy(const Config& config, const Credentials& fallback);
 // Empty when allowed, else why not (for the Failed answer and the log).
 std::string refusal(const SpawnerPolicy& policy, const spawn_protocol::Spawn& request);
 std::string refusal(const SpawnerPolicy& policy, const spawn_protocol::Bind& request);
+
+} // namespace tcpproxy
+
+// ---- The configuration text handed over on reload
+// A configuration file's bytes on their way from the spawner to the daemon
+// (ConfigText): on reload the spawner, still root, reads the file once
+// (read_config_text, config_load.hpp), and the daemon parses exactly those
+// bytes. So a file only root can read still reloads, and the two can never
+// adopt different versions of it.
+
+namespace tcpproxy {
+
+// An anonymous in-memory file holding `text`, sealed so that no holder of
+// the descriptor can change, grow or shrink it. Throws std::system_error.
+Fd sealed_text(std::string_view text);
+
+// The contents of a file from sealed_text. Refuses (std::system_error) a
+// descriptor whose contents could still change or are not `size` bytes.
+std::string read_sealed_text(int fd, std::size_t size);
 
 } // namespace tcpproxy

@@ -1,4 +1,3 @@
-#include "tcpproxy/process/config_text.hpp"
 #include "tcpproxy/config/config_load.hpp"
 #include "process/spawn_protocol.hpp"
 #include "scratch.hpp"

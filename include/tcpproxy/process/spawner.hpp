@@ -10,9 +10,9 @@
 // daemon ends. What it agrees to is its own reading of the configuration
 // (spawn_protocol.hpp), re-read on reload, never the daemon's word; on reload
 // it also hands the daemon the file's text, which the daemon may not be
-// allowed to read itself (config_text.hpp).
+// allowed to read itself, as a sealed in-memory file.
 #include "tcpproxy/process/child.hpp"
-#include "tcpproxy/process/config_text.hpp"
+#include "tcpproxy/core/error.hpp"
 #include "tcpproxy/process/identity.hpp"
 #include "tcpproxy/cli/cli.hpp"
 #include "tcpproxy/config/config.hpp"
