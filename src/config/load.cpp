@@ -7,20 +7,14 @@
 #include "tcpproxy/grammar/parse.hpp"
 #include "tcpproxy/grammar/source.hpp"
 
+#include "tcpproxy/core/fd.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <iterator>
 
 namespace tcpproxy {
-
-namespace {
-
-// A config larger than this is not a config (e.g. -f /dev/zero): refuse it
-// instead of reading forever.
-constexpr std::size_t max_config_size = 16u << 20;
-
-} // namespace
 
 LoadResult parse_config(std::string_view text, const std::string& file) {
     LoadResult result;
@@ -39,29 +33,37 @@ LoadResult parse_config(std::string_view text, const std::string& file) {
     return result;
 }
 
-LoadResult load_config_file(const std::string& file) {
-    auto unreadable = [&](const std::string& why) {
-        LoadResult result;
-        Diagnostic d;
-        d.file = file;
-        d.message = "cannot read the configuration: " + why;
-        result.diagnostics.add(std::move(d));
-        return result;
-    };
-    errno = 0;
-    std::ifstream in(file, std::ios::binary);
-    if (!in)
-        return unreadable(std::string("open: ") + std::strerror(errno ? errno : ENOENT));
+Result<std::string> read_config_text(const std::string& file, bool may_wait) {
+    Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | (may_wait ? 0 : O_NONBLOCK)));
+    if (!fd)
+        return fail(errno_text("open"));
     std::string text;
     char buffer[65536];
-    while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-        text.append(buffer, static_cast<std::size_t>(in.gcount()));
-        if (text.size() > max_config_size)
-            return unreadable("larger than " + std::to_string(max_config_size >> 20) + " MiB");
+    for (;;) {
+        const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return fail(errno_text("read"));
+        if (n == 0)
+            return text;
+        text.append(buffer, static_cast<std::size_t>(n));
+        if (text.size() > max_config_bytes)
+            return fail("larger than " + std::to_string(max_config_bytes >> 20) + " MiB");
     }
-    if (in.bad() || !in.eof())
-        return unreadable(std::string("read: ") + std::strerror(errno ? errno : EIO));
-    return parse_config(text, file);
 }
+
+LoadResult load_config_text(const Result<std::string>& text, const std::string& file) {
+    if (text)
+        return parse_config(*text, file);
+    LoadResult result;
+    Diagnostic d;
+    d.file = file;
+    d.message = "cannot read the configuration: " + text.error().message;
+    result.diagnostics.add(std::move(d));
+    return result;
+}
+
+LoadResult load_config_file(const std::string& file) { return load_config_text(read_config_text(file), file); }
 
 } // namespace tcpproxy

@@ -1,4 +1,5 @@
-// Boost.Log set-up: a syslog sink (facility daemon) and, with -d, a stderr sink.
+// Boost.Log set-up: a syslog sink (facility daemon) and, with -d, a stderr
+// sink; and the lines kept for session logfiles until the reaper takes them.
 #include "tcpproxy/log/log.hpp"
 
 #include "path_probe.hpp"
@@ -7,23 +8,25 @@
 #ifndef BOOST_LOG_USE_NATIVE_SYSLOG
 #define BOOST_LOG_USE_NATIVE_SYSLOG
 #endif
-#include <boost/log/attributes/constant.hpp>
 #include <boost/log/attributes/value_extraction.hpp>
 #include <boost/log/core.hpp>
 #include <boost/log/expressions.hpp>
 #include <boost/log/sinks/sync_frontend.hpp>
 #include <boost/log/sinks/syslog_backend.hpp>
 #include <boost/log/sinks/basic_sink_backend.hpp>
-#include <boost/log/sinks/unlocked_frontend.hpp>
 #include <boost/log/sources/record_ostream.hpp>
 #include <boost/log/sources/severity_logger.hpp>
 
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
+#include <atomic>
 #include <memory>
 #include <mutex>
+#include <new>
+#include <unordered_map>
 
 namespace tcpproxy::log {
 
@@ -31,21 +34,8 @@ namespace bl = boost::log;
 namespace sinks = boost::log::sinks;
 
 BOOST_LOG_ATTRIBUTE_KEYWORD(severity_kw, "Severity", Severity)
-BOOST_LOG_ATTRIBUTE_KEYWORD(session_kw, "Session", std::uint64_t)
 
 namespace {
-
-constexpr const char* severity_text(Severity s)
-{
-    switch (s) {
-    case Severity::debug: return "debug";
-    case Severity::info: return "info";
-    case Severity::notice: return "notice";
-    case Severity::warning: return "warning";
-    case Severity::error: return "error";
-    }
-    return "info";
-}
 
 sinks::syslog::level syslog_level(Severity s)
 {
@@ -58,35 +48,6 @@ sinks::syslog::level syslog_level(Severity s)
     }
     return sinks::syslog::info;
 }
-
-// Hands session messages to the session tap. Concurrent feeding: whatever
-// the tap writes to locks for itself, sessions do not queue behind each other.
-class TapBackend : public sinks::basic_sink_backend<sinks::concurrent_feeding> {
-public:
-    void set(SessionTap tap)
-    {
-        std::lock_guard lock(mutex_);
-        tap_ = tap ? std::make_shared<const SessionTap>(std::move(tap)) : nullptr;
-    }
-    void consume(const bl::record_view& rec)
-    {
-        std::shared_ptr<const SessionTap> tap;
-        {
-            std::lock_guard lock(mutex_);
-            tap = tap_;
-        }
-        const auto session = rec[session_kw];
-        const auto message = rec[bl::expressions::smessage];
-        if (!tap || !session || !message)
-            return;
-        const auto s = rec[severity_kw];
-        (*tap)(*session, s ? *s : Severity::info, *message);
-    }
-
-private:
-    std::mutex mutex_;
-    std::shared_ptr<const SessionTap> tap_;
-};
 
 // Each line reaches stderr in one write(2): whole lines even when other
 // processes share the descriptor, and one system call instead of two.
@@ -117,16 +78,57 @@ private:
 constexpr const char* syslog_socket = "/dev/log";
 constexpr std::int64_t syslog_recheck_ms = 1000;
 
-boost::shared_ptr<sinks::unlocked_sink<TapBackend>>& tap_sink()
-{
-    static auto sink = boost::make_shared<sinks::unlocked_sink<TapBackend>>();
-    return sink;
-}
-
 std::mutex init_mutex;
 std::string ident_storage; // openlog() keeps the pointer: it must outlive the sink
+std::atomic<bool> debug_on{false};
+
+// The lines kept for session logfiles, by session id.
+struct Kept {
+    Gate* wake = nullptr;
+    std::vector<SessionLine> lines;
+    std::size_t bytes = 0;
+    std::size_t missing = 0; // lines beyond max_kept_bytes since the last take
+};
+std::mutex kept_mutex;
+std::unordered_map<std::uint64_t, Kept> kept;
+std::vector<std::uint64_t> fresh; // sessions whose lines were empty before their latest one
+std::atomic<std::size_t> kept_sessions{0}; // a look without the lock when no session keeps lines
+
+void keep_line(Severity severity, std::string_view message, std::uint64_t session)
+{
+    if (kept_sessions.load(std::memory_order_acquire) == 0 || (severity == Severity::debug && !debug_on.load()))
+        return;
+    const auto now = std::chrono::system_clock::now();
+    std::lock_guard lock(kept_mutex);
+    const auto it = kept.find(session);
+    if (it == kept.end())
+        return;
+    auto& k = it->second;
+    if (k.bytes + message.size() > max_kept_bytes) {
+        ++k.missing;
+        return;
+    }
+    if (k.lines.empty())
+        fresh.push_back(session);
+    k.lines.push_back(SessionLine{severity, now, std::string(message)});
+    k.bytes += message.size();
+    // Under the lock: the gate's owner stops keeping (and may go away) only under it too.
+    k.wake->open();
+}
 
 } // namespace
+
+const char* severity_name(Severity s)
+{
+    switch (s) {
+    case Severity::debug: return "debug";
+    case Severity::info: return "info";
+    case Severity::notice: return "notice";
+    case Severity::warning: return "warning";
+    case Severity::error: return "error";
+    }
+    return "info";
+}
 
 void init(const Options& options)
 {
@@ -139,10 +141,7 @@ void init(const Options& options)
         return debug || !s || *s != Severity::debug;
     };
 
-    tap_sink()->set_filter([filter](const bl::attribute_value_set& attrs) {
-        return attrs.count("Session") != 0 && filter(attrs);
-    });
-    core->add_sink(tap_sink());
+    debug_on.store(debug, std::memory_order_relaxed);
 
     if (options.to_syslog) {
         ident_storage = options.ident;
@@ -169,7 +168,7 @@ void init(const Options& options)
         const std::string prefix = options.ident + "[" + std::to_string(::getpid()) + "]: ";
         sink->set_formatter([prefix](const bl::record_view& rec, bl::formatting_ostream& out) {
             auto s = rec[severity_kw];
-            out << prefix << severity_text(s ? *s : Severity::info) << ": " << rec[bl::expressions::smessage];
+            out << prefix << severity_name(s ? *s : Severity::info) << ": " << rec[bl::expressions::smessage];
         });
         sink->set_filter(filter);
         core->add_sink(sink);
@@ -178,11 +177,14 @@ void init(const Options& options)
 
 void write(Severity severity, std::string_view message, std::uint64_t session)
 {
-    // The session id is an attribute of the logger (not added to the record
-    // later) so that sink filters, e.g. a per-session logfile, can select on it.
+    if (session) {
+        try {
+            keep_line(severity, message, session);
+        } catch (const std::bad_alloc&) {
+            // No memory for the copy: the line still reaches syslog and stderr.
+        }
+    }
     bl::sources::severity_logger<Severity> lg;
-    if (session)
-        lg.add_attribute("Session", bl::attributes::constant<std::uint64_t>(session));
     auto rec = lg.open_record(bl::keywords::severity = severity);
     if (!rec)
         return;
@@ -192,14 +194,81 @@ void write(Severity severity, std::string_view message, std::uint64_t session)
     lg.push_record(std::move(rec));
 }
 
-void set_session_tap(SessionTap tap) { tap_sink()->locked_backend()->set(std::move(tap)); }
-
-std::string syscall_failed(std::string_view call, int err)
+void keep_session_lines(std::uint64_t session, Gate& wake)
 {
-    std::string out(call);
-    out += ": ";
-    out += std::strerror(err);
+    std::lock_guard lock(kept_mutex);
+    if (kept.try_emplace(session, Kept{&wake, {}, 0, 0}).second)
+        kept_sessions.fetch_add(1, std::memory_order_release);
+}
+
+namespace {
+
+std::vector<SessionLine> take_locked(Kept& k)
+{
+    std::vector<SessionLine> out;
+    out.swap(k.lines);
+    if (k.missing)
+        out.push_back(SessionLine{Severity::warning, std::chrono::system_clock::now(),
+                                  std::to_string(k.missing) + " lines not kept for the session logfile (more than " +
+                                      std::to_string(max_kept_bytes >> 20) + " MiB waited)"});
+    k.bytes = 0;
+    k.missing = 0;
     return out;
+}
+
+} // namespace
+
+std::vector<SessionLine> take_session_lines(std::uint64_t session, bool last)
+{
+    std::lock_guard lock(kept_mutex);
+    const auto it = kept.find(session);
+    if (it == kept.end())
+        return {};
+    auto out = take_locked(it->second);
+    if (last) {
+        kept.erase(it);
+        kept_sessions.fetch_sub(1, std::memory_order_release);
+    }
+    return out;
+}
+
+std::vector<KeptLines> take_kept_lines()
+{
+    std::vector<KeptLines> out;
+    std::lock_guard lock(kept_mutex);
+    for (const auto id : fresh) {
+        const auto it = kept.find(id);
+        if (it != kept.end() && (!it->second.lines.empty() || it->second.missing))
+            out.push_back(KeptLines{id, take_locked(it->second)});
+    }
+    fresh.clear();
+    return out;
+}
+
+// PathProbe (path_probe.hpp): the syslog sink's cached look for /dev/log.
+
+namespace {
+
+std::int64_t coarse_now_ms()
+{
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts); // vDSO: no system call
+    return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+} // namespace
+
+bool PathProbe::present()
+{
+    const auto now = coarse_now_ms();
+    auto next = next_check_ms_.load(std::memory_order_acquire);
+    // One caller refreshes; the others use the value it had (a stale answer
+    // for a moment is harmless: a message to a missing syslog is lost anyway).
+    if ((next == 0 || now >= next) && next_check_ms_.compare_exchange_strong(next, now + interval_ms_)) {
+        struct stat st {};
+        present_.store(::stat(path_.c_str(), &st) == 0, std::memory_order_release);
+    }
+    return present_.load(std::memory_order_acquire);
 }
 
 } // namespace tcpproxy::log

@@ -1,5 +1,6 @@
 #pragma once
-// Whether a path exists, asked of the kernel at most once per interval. The
+// Whether a path exists, asked of the kernel at most once per interval
+// (defined in log.cpp, beside the syslog sink that asks). The
 // syslog sink asks it before every message: glibc's syslog() tries socket +
 // connect + close on every call while /dev/log is missing (a container, a
 // test machine), three wasted system calls per log line; a cached look

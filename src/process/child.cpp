@@ -1,6 +1,5 @@
 #include "tcpproxy/process/child.hpp"
 
-#include "message_socket.hpp"
 #include "spawn_protocol.hpp"
 #include "tcpproxy/core/wake.hpp"
 
@@ -31,13 +30,6 @@ struct FileActions {
     FileActions() { posix_spawn_file_actions_init(&fa); }
     ~FileActions() { posix_spawn_file_actions_destroy(&fa); }
 };
-
-int status_from(const siginfo_t& info)
-{
-    if (info.si_code == CLD_EXITED)
-        return W_EXITCODE(info.si_status, 0);
-    return info.si_status & 0x7f; // killed or dumped: the signal number, as waitpid encodes it
-}
 
 } // namespace
 
@@ -164,7 +156,7 @@ std::optional<int> Child::try_reap()
         return std::nullopt;
     watch_.reset();
     pid_ = -1;
-    return status_from(info);
+    return wait_status_of(info);
 }
 
 int Child::reap()
@@ -183,7 +175,7 @@ int Child::reap()
     }
     watch_.reset();
     pid_ = -1;
-    return status_from(info);
+    return wait_status_of(info);
 }
 
 void Child::signal(int sig) noexcept
@@ -216,6 +208,13 @@ void Child::kill_and_reap() noexcept
     }
     signal(SIGKILL);
     reap();
+}
+
+int wait_status_of(const siginfo_t& info)
+{
+    if (info.si_code == CLD_EXITED)
+        return W_EXITCODE(info.si_status, 0);
+    return info.si_status & 0x7f; // killed or dumped: the signal number, as waitpid encodes it
 }
 
 std::string describe_wait_status(int status)

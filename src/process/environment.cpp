@@ -1,24 +1,10 @@
 #include "tcpproxy/process/environment.hpp"
+#include "tcpproxy/core/text.hpp"
 
 #include <algorithm>
-#include <cstring>
 #include <string_view>
 
 namespace tcpproxy {
-
-namespace {
-
-std::string clean(std::string_view v)
-{
-    std::string out;
-    out.reserve(v.size());
-    for (const char c : v)
-        if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f)
-            out += c;
-    return out;
-}
-
-} // namespace
 
 Variables session_variables(const SessionRecord& r, VariableStage stage, long pid)
 {
@@ -61,7 +47,7 @@ std::vector<std::string> build_environment(const Variables& vars, const std::str
     std::vector<std::string> names;
     for (const auto& [name, value] : vars) {
         names.push_back(prefix + name);
-        env.push_back(names.back() + "=" + clean(value));
+        env.push_back(names.back() + "=" + text::clean(value));
     }
     auto replaced = [&](std::string_view entry) {
         const auto eq = entry.find('=');

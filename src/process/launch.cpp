@@ -1,6 +1,5 @@
 #include "tcpproxy/process/launch.hpp"
 
-#include "tcpproxy/log/log.hpp"
 #include "tcpproxy/net/socket.hpp"
 
 namespace tcpproxy::launch {
@@ -17,8 +16,6 @@ void use_spawner(std::shared_ptr<SpawnerClient> s, const Credentials& fallback)
     spawner = std::move(s);
     fallback_ids = fallback;
 }
-
-bool through_spawner() { return spawner != nullptr; }
 
 Child program(const Child::Spec& spec, const Identity& user)
 {
@@ -41,21 +38,13 @@ LoadResult reload_config(const std::string& file)
 {
     if (!spawner)
         return load_config_file(file);
-    FileText read;
+    Result<std::string> text;
     try {
-        read = spawner->reload();
+        text = spawner->reload();
     } catch (const std::system_error& e) {
-        read = FileText{{}, e.code().value(), e.what()};
+        text = fail(e.what());
     }
-    if (!read.err)
-        return parse_config(read.text, file);
-    // Worded as load_config_file words it, so a reload reports the same either way.
-    LoadResult unreadable;
-    Diagnostic d;
-    d.file = file;
-    d.message = "cannot read the configuration: " + read.why;
-    unreadable.diagnostics.add(std::move(d));
-    return unreadable;
+    return load_config_text(text, file);
 }
 
 } // namespace tcpproxy::launch

@@ -1,6 +1,14 @@
 #include "spawn_protocol.hpp"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <bit>
+#include <cerrno>
 #include <cstring>
 
 namespace tcpproxy::spawn_protocol {
@@ -286,3 +294,186 @@ std::size_t descriptors_of(const Answer& a)
 }
 
 } // namespace tcpproxy::spawn_protocol
+
+// The transport.
+
+namespace tcpproxy {
+
+namespace {
+
+constexpr std::size_t fd_limit = 8; // no message of ours carries more
+
+} // namespace
+
+std::pair<Fd, Fd> message_socket_pair()
+{
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+        throw sys_error("socketpair");
+    return {Fd(sv[0]), Fd(sv[1])};
+}
+
+int send_message(int sock, const std::vector<std::uint8_t>& bytes, const std::vector<int>& fds, bool nonblocking)
+{
+    if (fds.size() > fd_limit)
+        return EINVAL;
+    iovec iov{const_cast<std::uint8_t*>(bytes.data()), bytes.size()};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * fd_limit)];
+    if (!fds.empty()) {
+        std::memset(control, 0, sizeof control);
+        msg.msg_control = control;
+        msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
+        cmsghdr* c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+        std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
+    }
+    const int flags = MSG_NOSIGNAL | (nonblocking ? MSG_DONTWAIT : 0);
+    for (;;) {
+        if (::sendmsg(sock, &msg, flags) >= 0)
+            return 0;
+        if (errno != EINTR)
+            return errno;
+    }
+}
+
+Received receive_message(int sock, std::size_t max_bytes, std::size_t max_fds, bool nonblocking)
+{
+    Received r;
+    r.bytes.resize(max_bytes);
+    iovec iov{r.bytes.data(), r.bytes.size()};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * fd_limit)];
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    const int flags = MSG_CMSG_CLOEXEC | (nonblocking ? MSG_DONTWAIT : 0);
+    ssize_t n;
+    while ((n = ::recvmsg(sock, &msg, flags)) < 0 && errno == EINTR) {
+    }
+    if (n < 0) {
+        r.kind = (errno == EAGAIN || errno == EWOULDBLOCK) ? Received::Kind::would_block : Received::Kind::broken;
+        r.err = errno;
+        r.bytes.clear();
+        return r;
+    }
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+            continue;
+        const std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (std::size_t i = 0; i < count; ++i) {
+            int fd;
+            std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+            r.fds.emplace_back(fd);
+        }
+    }
+    if (n == 0 && r.fds.empty()) {
+        // SEQPACKET has no empty messages of ours: zero bytes is the peer's close.
+        r.kind = Received::Kind::closed;
+        r.bytes.clear();
+        return r;
+    }
+    if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || r.fds.size() > max_fds) {
+        r.kind = Received::Kind::broken;
+        r.err = EMSGSIZE;
+        r.bytes.clear();
+        r.fds.clear();
+        return r;
+    }
+    r.bytes.resize(static_cast<std::size_t>(n));
+    return r;
+}
+
+} // namespace tcpproxy
+
+// What the spawner agrees to.
+
+namespace tcpproxy {
+
+SpawnerPolicy spawner_policy(const Config& config, const Credentials& fallback)
+{
+    SpawnerPolicy p;
+    p.identities = service_credentials(config, fallback);
+    for (const auto& port : config.ports)
+        p.ports.push_back(port.port);
+    return p;
+}
+
+std::string refusal(const SpawnerPolicy& policy, const spawn_protocol::Spawn& request)
+{
+    const Credentials want{request.uid, request.gid};
+    if (std::find(policy.identities.begin(), policy.identities.end(), want) == policy.identities.end())
+        return "not allowed: uid " + std::to_string(request.uid) + " gid " + std::to_string(request.gid) +
+               " is no service's user";
+    return {};
+}
+
+std::string refusal(const SpawnerPolicy& policy, const spawn_protocol::Bind& request)
+{
+    if (std::find(policy.ports.begin(), policy.ports.end(), request.where.port) == policy.ports.end())
+        return "not allowed: port " + std::to_string(request.where.port) + " is not configured";
+    return {};
+}
+
+} // namespace tcpproxy
+
+// The configuration text handed over on reload.
+
+namespace tcpproxy {
+
+namespace {
+
+constexpr int fixed_seals = F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK;
+
+} // namespace
+
+Fd sealed_text(std::string_view text)
+{
+    Fd fd(::memfd_create("tcpproxy-config", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+    if (!fd)
+        throw sys_error("memfd_create");
+    for (std::size_t done = 0; done < text.size();) {
+        const ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            throw sys_error("write(memfd)");
+        done += static_cast<std::size_t>(n);
+    }
+    if (::fcntl(fd.get(), F_ADD_SEALS, fixed_seals | F_SEAL_SEAL) < 0)
+        throw sys_error("fcntl(F_ADD_SEALS)");
+    return fd;
+}
+
+std::string read_sealed_text(int fd, std::size_t size)
+{
+    const int seals = ::fcntl(fd, F_GET_SEALS);
+    if (seals < 0)
+        throw sys_error("fcntl(F_GET_SEALS)");
+    if ((seals & fixed_seals) != fixed_seals)
+        throw sys_error("configuration text not sealed", EPERM);
+    struct stat st {};
+    if (::fstat(fd, &st) < 0)
+        throw sys_error("fstat(memfd)");
+    if (st.st_size < 0 || static_cast<std::size_t>(st.st_size) != size)
+        throw sys_error("configuration text of the wrong size", EPROTO);
+    std::string text(size, '\0');
+    for (std::size_t done = 0; done < size;) {
+        const ssize_t n = ::pread(fd, text.data() + done, size - done, static_cast<off_t>(done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            throw sys_error("pread(memfd)");
+        if (n == 0)
+            throw sys_error("pread(memfd)", EPROTO);
+        done += static_cast<std::size_t>(n);
+    }
+    return text;
+}
+
+} // namespace tcpproxy

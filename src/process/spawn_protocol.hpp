@@ -1,17 +1,24 @@
 #pragma once
-// The messages between the daemon and its privileged spawner (see spawner.hpp
-// and tcpproxy(1) SECURITY), as bytes. Pure encode/decode, unit tested: the
+// The channel between the daemon and its privileged spawner (see spawner.hpp
+// and tcpproxy(1) SECURITY): whole messages over a socket, what they say
+// as bytes, and what the spawner agrees to do. The messages as bytes: Pure encode/decode, unit tested: the
 // spawner runs as root, so everything it reads is checked for form here
 // before it acts on it (bounded counts and lengths, no trailing bytes).
 //
 // Descriptors travel beside the bytes (SCM_RIGHTS); a message says how many
 // it expects, and the receiver refuses a message whose count does not match.
+#include "tcpproxy/process/identity.hpp"
+#include "tcpproxy/config/config.hpp"
+#include "tcpproxy/config/config_load.hpp"
+#include "tcpproxy/core/fd.hpp"
 #include "tcpproxy/net/address.hpp"
 
 #include <sys/types.h>
 
 #include <cstdint>
 #include <optional>
+#include <string_view>
+#include <utility>
 #include <string>
 #include <variant>
 #include <vector>
@@ -21,9 +28,8 @@ namespace tcpproxy::spawn_protocol {
 // Bounds: more than this is a broken or hostile peer, not a real request.
 inline constexpr std::size_t max_message = 256 * 1024;
 inline constexpr std::size_t max_strings = 4096;
-// A configuration text handed over on reload: the limit load_config_file
-// applies when the daemon reads the file itself.
-inline constexpr std::size_t max_config_text = 16u << 20;
+// A configuration text handed over on reload: the limit of read_config_text.
+inline constexpr std::size_t max_config_text = max_config_bytes;
 
 // Daemon -> spawner, on the shared request channel. Every request carries
 // one descriptor first: the socket its answers come back on.
@@ -111,3 +117,75 @@ std::size_t descriptors_of(const Request& r);
 std::size_t descriptors_of(const Answer& a); // 1 for Bound and ConfigText, else 0
 
 } // namespace tcpproxy::spawn_protocol
+
+// ---- The transport
+// Whole messages with descriptors attached over a SOCK_SEQPACKET UNIX socket:
+// one send is one message, descriptors travel as SCM_RIGHTS, received ones
+// are CLOEXEC at once. A message or descriptor list that does not fit is
+// refused whole (and what did arrive is closed), never half-read.
+
+
+namespace tcpproxy {
+
+// A connected pair, both ends CLOEXEC and blocking.
+std::pair<Fd, Fd> message_socket_pair();
+
+// Sends `bytes` with `fds` attached. Returns 0 or the errno (EPIPE when the
+// peer is gone: no SIGPIPE). `nonblocking`: EAGAIN instead of waiting for room.
+int send_message(int sock, const std::vector<std::uint8_t>& bytes, const std::vector<int>& fds,
+                 bool nonblocking = false);
+
+struct Received {
+    enum class Kind { message, closed, would_block, broken } kind = Kind::message;
+    std::vector<std::uint8_t> bytes;
+    std::vector<Fd> fds;
+    int err = 0;           // broken: the errno, or EMSGSIZE for a truncated message
+};
+
+// Receives one message with at most `max_fds` descriptors.
+Received receive_message(int sock, std::size_t max_bytes, std::size_t max_fds, bool nonblocking = false);
+
+} // namespace tcpproxy
+
+// ---- What the spawner agrees to
+// What the privileged spawner agrees to do: start programs only as an
+// identity some service of the configuration has, and bind only the ports the
+// configuration lists. The daemon that asks has given up root and may be
+// under a client's control; these checks are what keeps it from asking for
+// root (an identity only an explicit `user root` puts in the list) or for a
+// port it has no business with. Pure: unit tested.
+
+
+namespace tcpproxy {
+
+struct SpawnerPolicy {
+    std::vector<Credentials> identities;
+    std::vector<std::uint16_t> ports;
+};
+
+SpawnerPolicy spawner_policy(const Config& config, const Credentials& fallback);
+
+// Empty when allowed, else why not (for the Failed answer and the log).
+std::string refusal(const SpawnerPolicy& policy, const spawn_protocol::Spawn& request);
+std::string refusal(const SpawnerPolicy& policy, const spawn_protocol::Bind& request);
+
+} // namespace tcpproxy
+
+// ---- The configuration text handed over on reload
+// A configuration file's bytes on their way from the spawner to the daemon
+// (ConfigText): on reload the spawner, still root, reads the file once
+// (read_config_text, config_load.hpp), and the daemon parses exactly those
+// bytes. So a file only root can read still reloads, and the two can never
+// adopt different versions of it.
+
+namespace tcpproxy {
+
+// An anonymous in-memory file holding `text`, sealed so that no holder of
+// the descriptor can change, grow or shrink it. Throws std::system_error.
+Fd sealed_text(std::string_view text);
+
+// The contents of a file from sealed_text. Refuses (std::system_error) a
+// descriptor whose contents could still change or are not `size` bytes.
+std::string read_sealed_text(int fd, std::size_t size);
+
+} // namespace tcpproxy

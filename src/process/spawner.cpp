@@ -1,8 +1,6 @@
 #include "tcpproxy/process/spawner.hpp"
 
-#include "message_socket.hpp"
 #include "spawn_protocol.hpp"
-#include "spawner_policy.hpp"
 #include "tcpproxy/config/config_load.hpp"
 #include "tcpproxy/log/log.hpp"
 #include "tcpproxy/cli/settings.hpp"
@@ -53,7 +51,7 @@ sp::Answer ask(int channel, const sp::Request& request, std::vector<int> fds, Fd
 
 [[noreturn]] void throw_failed(const sp::Failed& f)
 {
-    throw std::system_error(f.err, std::generic_category(), f.call);
+    throw sys_error(f.call, f.err);
 }
 
 } // namespace
@@ -89,16 +87,16 @@ Fd SpawnerClient::listen(const Endpoint& where, bool v6only, int backlog)
     return sock;
 }
 
-FileText SpawnerClient::reload()
+Result<std::string> SpawnerClient::reload()
 {
     Fd answers, text;
     const auto answer = ask(channel_.get(), sp::Reload{}, {}, answers, &text);
     if (const auto* f = std::get_if<sp::Failed>(&answer))
-        return FileText{{}, f->err ? f->err : EIO, f->call};
+        return fail(f->call);
     const auto* got = std::get_if<sp::ConfigText>(&answer);
     if (!got || !text)
         throw sys_error("spawner: unexpected answer to reload", EPROTO);
-    return FileText{read_sealed_text(text.get(), got->size), 0, {}};
+    return read_sealed_text(text.get(), got->size);
 }
 
 // -- the spawner process ----------------------------------------------------------
@@ -236,9 +234,8 @@ private:
         if (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(r.pidfd.get()), &info, WEXITED | WNOHANG) < 0 ||
             info.si_pid == 0)
             return false;
-        const int status = info.si_code == CLD_EXITED ? W_EXITCODE(info.si_status, 0) : (info.si_status & 0x7f);
         if (r.control)
-            reply(r.control.get(), sp::Exited{status});
+            reply(r.control.get(), sp::Exited{wait_status_of(info)});
         return true;
     }
 
@@ -355,25 +352,25 @@ private:
             reply(answer, sp::Failed{EINVAL, "running from the command line (-b): nothing to reload"});
             return;
         }
-        const auto read = read_file_text(cl_.config_file, sp::max_config_text);
-        if (read.err) {
-            reply(answer, sp::Failed{read.err, read.why});
+        const auto read = read_config_text(cl_.config_file, false);
+        if (!read) {
+            reply(answer, sp::Failed{EIO, read.error().message});
             return;
         }
         Fd sealed;
         try {
-            sealed = sealed_text(read.text);
+            sealed = sealed_text(*read);
         } catch (const std::system_error& e) {
             reply(answer, sp::Failed{e.code().value(), e.what()});
             return;
         }
-        auto loaded = parse_config(read.text, cl_.config_file);
+        auto loaded = parse_config(*read, cl_.config_file);
         if (loaded.config) {
             auto settings = apply_command_line(cl_, loaded.config);
             if (settings.config)
                 policy_ = spawner_policy(*settings.config, fallback_);
         }
-        reply(answer, sp::ConfigText{static_cast<std::uint32_t>(read.text.size())}, {sealed.get()});
+        reply(answer, sp::ConfigText{static_cast<std::uint32_t>(read->size())}, {sealed.get()});
     }
 
     [[noreturn]] void shut_down()

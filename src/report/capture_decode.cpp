@@ -1,10 +1,10 @@
 // `tcpproxy --decode FILE`: a capture shown readably, and each direction's bytes restored.
 #include "tcpproxy/report/capture.hpp"
 #include "tcpproxy/report/tools.hpp"
+#include "tcpproxy/core/error.hpp"
 
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <ctime>
 #include <fstream>
 
@@ -43,7 +43,7 @@ bool open_output(Stream& s, std::ostream& err)
         return true;
     s.file.open(*s.path, std::ios::binary | std::ios::trunc);
     if (!s.file) {
-        err << "tcpproxy: --decode: open(" << *s.path << "): " << std::strerror(errno) << '\n';
+        err << "tcpproxy: --decode: " << errno_text("open(" + *s.path + ")") << '\n';
         return false;
     }
     return true;
@@ -55,7 +55,7 @@ bool close_output(Stream& s, std::ostream& err)
         return true;
     s.file.close();
     if (!s.file) {
-        err << "tcpproxy: --decode: write(" << *s.path << "): " << std::strerror(errno) << '\n';
+        err << "tcpproxy: --decode: " << errno_text("write(" + *s.path + ")") << '\n';
         return false;
     }
     return true;
@@ -94,7 +94,7 @@ int decode_command(const std::string& file, const std::optional<std::string>& cl
 {
     std::ifstream in(file, std::ios::binary);
     if (!in) {
-        err << "tcpproxy: --decode: open(" << file << "): " << std::strerror(errno) << '\n';
+        err << "tcpproxy: --decode: " << errno_text("open(" + file + ")") << '\n';
         return 1;
     }
     Stream streams[2];
@@ -122,7 +122,7 @@ int decode_command(const std::string& file, const std::optional<std::string>& cl
     }
     int status = 0;
     if (in.bad()) {
-        err << "tcpproxy: --decode: read(" << file << "): " << std::strerror(errno) << '\n';
+        err << "tcpproxy: --decode: " << errno_text("read(" + file + ")") << '\n';
         status = 1;
     } else if (!reader.error().empty()) {
         err << "tcpproxy: --decode: " << file << ": " << reader.error() << '\n';

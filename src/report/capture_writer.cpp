@@ -1,14 +1,13 @@
 // CaptureWriter: the copy threads hand bytes over, a writer thread owns the disk.
 #include "tcpproxy/report/capture.hpp"
+#include "tcpproxy/core/error.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <stdexcept>
-#include <system_error>
 #include <utility>
 
 namespace tcpproxy {
@@ -26,7 +25,7 @@ int open_capture_file(const std::string& path)
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
                           capture_mode);
     if (fd < 0)
-        throw std::system_error(errno, std::generic_category(), "open(" + path + ")");
+        throw sys_error("open(" + path + ")");
     struct stat st {};
     const char* refused = nullptr;
     int err = 0;
@@ -43,7 +42,7 @@ int open_capture_file(const std::string& path)
     if (refused) {
         ::close(fd);
         if (err)
-            throw std::system_error(err, std::generic_category(), std::string(refused) + "(" + path + ")");
+            throw sys_error(std::string(refused) + "(" + path + ")", err);
         throw std::runtime_error("capture file " + path + ": refused: " + refused);
     }
     return fd;
@@ -155,7 +154,7 @@ void CaptureWriter::run()
             if (w < 0 && errno == EINTR)
                 continue;
             if (w < 0) {
-                error = "write(" + name_ + "): " + std::strerror(errno);
+                error = errno_text("write(" + name_ + ")");
                 break;
             }
             done += static_cast<std::size_t>(w);
@@ -190,7 +189,7 @@ void CaptureWriter::close() noexcept
     if (::close(fd_) != 0) {
         std::lock_guard lock(mutex_);
         if (error_.empty())
-            error_ = "close(" + name_ + "): " + std::strerror(errno);
+            error_ = errno_text("close(" + name_ + ")");
     }
     fd_ = -1;
 }

@@ -1,22 +1,18 @@
-// Session logfiles and the exit handler that may process them.
+// Session logfiles and how they end: kept, processed by the exit handler (on
+// the exit handler pool's threads), or removed.
 #include "tcpproxy/report/session_log.hpp"
-#include "tcpproxy/process/child.hpp"
-#include "tcpproxy/process/launch.hpp"
 #include "tcpproxy/report/status_file.hpp"
+#include "tcpproxy/core/error.hpp"
 #include "tcpproxy/core/fd.hpp"
+#include "tcpproxy/log/log.hpp"
 
 #include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <exception>
-#include <system_error>
 #include <utility>
 
 namespace tcpproxy {
@@ -24,159 +20,28 @@ namespace {
 
 constexpr mode_t session_log_mode = 0600;
 
-std::string errno_text(const std::string& call, int err)
+void log_handler_run(const ExitJob& job, const HandlerRun& run)
 {
-    return call + ": " + std::strerror(err);
-}
-
-// The handler's stderr: a pipe whose read end (ours) does not block.
-std::optional<std::string> make_stderr_pipe(Fd& read_end, Fd& write_end)
-{
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0)
-        return errno_text("pipe2", errno);
-    read_end.reset(fds[0]);
-    write_end.reset(fds[1]);
-    if (::fcntl(fds[0], F_SETFL, O_NONBLOCK) != 0)
-        return errno_text("fcntl(O_NONBLOCK)", errno);
-    return std::nullopt;
-}
-
-// Splits the handler's stderr into bounded, printable lines.
-class LineCollector {
-public:
-    explicit LineCollector(const HandlerLimits& l) : limits_(l) {}
-    void feed(const char* p, std::size_t n)
-    {
-        for (std::size_t i = 0; i < n; ++i) {
-            if (p[i] == '\n') {
-                end_line();
-                continue;
-            }
-            if (partial_.size() < limits_.max_line_bytes) {
-                const auto c = static_cast<unsigned char>(p[i]);
-                partial_ += (c < 0x20 && c != '\t') || c == 0x7f ? '?' : static_cast<char>(c);
-            }
-        }
+    const std::string who = "exit handler " + job.handling.exit_handler.front();
+    if (!run.started) {
+        log::error(who + " could not run: " + run.error, job.session);
+        return;
     }
-    std::vector<std::string> finish()
-    {
-        if (!partial_.empty())
-            end_line();
-        if (omitted_)
-            lines_.push_back("(" + std::to_string(omitted_) + " more lines not shown)");
-        return std::move(lines_);
-    }
-private:
-    void end_line()
-    {
-        if (lines_.size() < limits_.max_lines)
-            lines_.push_back(std::move(partial_));
-        else
-            ++omitted_;
-        partial_.clear();
-    }
-    const HandlerLimits& limits_;
-    std::vector<std::string> lines_;
-    std::string partial_;
-    std::size_t omitted_ = 0;
-};
-
-// Reads what is there without blocking; false at EOF or error.
-bool drain(int fd, LineCollector& lines)
-{
-    char buf[4096];
-    for (;;) {
-        const ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n > 0) {
-            lines.feed(buf, static_cast<std::size_t>(n));
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        return n < 0 && errno == EAGAIN;
-    }
-}
-
-void record_wait_status(HandlerRun& run, int st)
-{
-    if (WIFEXITED(st))
-        run.exit_code = WEXITSTATUS(st);
-    else if (WIFSIGNALED(st))
-        run.signal = WTERMSIG(st);
-}
-
-// Waits for the child and collects its stderr until it exits or the time is up.
-void supervise(HandlerRun& run, Child& child, int stderr_fd, const HandlerLimits& limits)
-{
-    using clock = std::chrono::steady_clock;
-    const auto deadline = clock::now() + limits.time;
-    LineCollector lines(limits);
-    bool pipe_open = true;
-    bool poll_failed = false;
-    std::optional<int> status;
-    while (!status) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count();
-        if (left <= 0)
-            break;
-        // The watch descriptor becomes readable when the child has exited,
-        // whether it is ours (pidfd) or the spawner's (its control socket).
-        pollfd fds[2] = {{child.watch_fd(), POLLIN, 0}, {pipe_open ? stderr_fd : -1, POLLIN, 0}};
-        const int r = ::poll(fds, 2, static_cast<int>(std::min<long long>(left, 1 << 30)));
-        if (r < 0 && errno != EINTR) {
-            run.error = errno_text("poll", errno);
-            poll_failed = true;
-            break;
-        }
-        if (r <= 0)
-            continue;
-        if (pipe_open && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)))
-            pipe_open = drain(stderr_fd, lines);
-        if (fds[0].revents)
-            status = child.try_reap();
-    }
-    if (!status) {
-        run.timed_out = !poll_failed;
-        child.signal(SIGKILL); // the whole process group
-        status = child.reap();
-    }
-    // What the handler wrote just before it ended; a grandchild that keeps
-    // stderr open does not hold us beyond what is already there.
-    if (pipe_open)
-        drain(stderr_fd, lines);
-    record_wait_status(run, *status);
-    run.stderr_lines = lines.finish();
+    for (const auto& line : run.stderr_lines)
+        log::warning(who + ": " + line, job.session);
+    if (run.timed_out)
+        log::error(who + ": killed after the time limit", job.session);
+    else if (run.signal)
+        log::error(who + ": killed by signal " + std::to_string(*run.signal), job.session);
+    else if (run.exit_code && *run.exit_code != 0)
+        log::warning(who + ": exit code " + std::to_string(*run.exit_code), job.session);
+    else if (run.exit_code)
+        log::info(who + ": exit code 0", job.session);
+    if (!run.error.empty())
+        log::error(who + ": " + run.error, job.session);
 }
 
 } // namespace
-
-HandlerRun run_exit_handler(const std::vector<std::string>& argv, int stdin_fd, const std::vector<std::string>& env,
-                            const std::optional<Identity>& identity, const HandlerLimits& limits)
-{
-    HandlerRun run;
-    if (argv.empty() || argv.front().empty()) {
-        run.error = "no exit handler program";
-        return run;
-    }
-    Fd err_read, err_write;
-    if (auto e = make_stderr_pipe(err_read, err_write)) {
-        run.error = *e;
-        return run;
-    }
-    Child::Spec spec{argv, env, stdin_fd, -1, err_write.get()}; // stdout: /dev/null
-    spec.process_group = true;
-    Child child;
-    try {
-        child = identity ? launch::program(spec, *identity) : launch::own_program(spec);
-    } catch (const std::exception& e) {
-        run.error = e.what();
-        return run;
-    }
-    err_write.reset(); // EOF on the pipe once the handler (and what it started) let go of it
-    run.started = true;
-    supervise(run, child, err_read.get(), limits);
-    return run;
-}
 
 SessionLog::SessionLog(const std::string& dir, const std::string& logname, pid_t pid, std::uint64_t session_id)
     : path_(dir + '/' + status_file_name(logname, pid, session_id) + ".log")
@@ -184,12 +49,12 @@ SessionLog::SessionLog(const std::string& dir, const std::string& logname, pid_t
     fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
                  session_log_mode);
     if (fd_ < 0)
-        throw std::system_error(errno, std::generic_category(), "open(" + path_ + ")");
+        throw sys_error("open(" + path_ + ")");
     if (::fchmod(fd_, session_log_mode) != 0) {
         const int err = errno;
         ::close(fd_);
         ::unlink(path_.c_str());
-        throw std::system_error(err, std::generic_category(), "fchmod(" + path_ + ")");
+        throw sys_error("fchmod(" + path_ + ")", err);
     }
 }
 
@@ -222,7 +87,7 @@ void SessionLog::append(std::string_view line) noexcept
                 continue;
             if (n < 0) {
                 if (append_error_.empty())
-                    append_error_ = errno_text("write(" + path_ + ")", errno);
+                    append_error_ = errno_text("write(" + path_ + ")");
                 return;
             }
             done += static_cast<std::size_t>(n);
@@ -237,7 +102,7 @@ void SessionLog::close() noexcept
     std::lock_guard lock(mutex_);
     if (fd_ >= 0 && ::close(std::exchange(fd_, -1)) != 0 && append_error_.empty()) {
         try {
-            append_error_ = errno_text("close(" + path_ + ")", errno);
+            append_error_ = errno_text("close(" + path_ + ")");
         } catch (...) {
             // No memory for the text: the close failure goes unreported.
         }
@@ -262,7 +127,7 @@ SessionLogOutcome SessionLog::finish(Status status, const SessionHandling& handl
         if (!append_error_.empty())
             out.errors.push_back(append_error_);
         if (fd_ >= 0 && ::close(std::exchange(fd_, -1)) != 0)
-            out.errors.push_back(errno_text("close(" + path_ + ")", errno));
+            out.errors.push_back(errno_text("close(" + path_ + ")"));
     }
 
     const bool selected = handling.active() && (handling.exit_codes & status_bit(status)) != 0;
@@ -274,7 +139,7 @@ SessionLogOutcome SessionLog::finish(Status status, const SessionHandling& handl
         Fd input(::open(path_.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
         if (input.get() < 0) {
             out.handler = HandlerRun{};
-            out.handler->error = errno_text("open(" + path_ + ")", errno);
+            out.handler->error = errno_text("open(" + path_ + ")");
         } else {
             out.handler = run_exit_handler(handling.exit_handler, input.get(), env, identity, limits);
         }
@@ -287,8 +152,118 @@ SessionLogOutcome SessionLog::finish(Status status, const SessionHandling& handl
         out.action = SessionLogOutcome::Action::removed;
     }
     if (::unlink(path_.c_str()) != 0 && errno != ENOENT)
-        out.errors.push_back(errno_text("unlink(" + path_ + ")", errno));
+        out.errors.push_back(errno_text("unlink(" + path_ + ")"));
     return out;
+}
+
+// The exit handler pool.
+
+void finish_session_log(ExitJob& job, const HandlerLimits& limits)
+{
+    const auto out = job.log->finish(job.status, job.handling, job.env, job.identity, limits);
+    if (out.handler)
+        log_handler_run(job, *out.handler);
+    if (out.action == SessionLogOutcome::Action::kept)
+        log::info("session logfile kept: " + job.log->path(), job.session);
+    for (const auto& e : out.errors)
+        log::error("session logfile: " + e, job.session);
+}
+
+ExitHandlerPool::ExitHandlerPool(std::size_t threads, std::size_t max_queued, HandlerLimits limits)
+    : max_threads_(threads), max_queued_(max_queued), limits_(limits)
+{
+}
+
+ExitHandlerPool::~ExitHandlerPool() { drain(); }
+
+void ExitHandlerPool::submit(ExitJob job)
+{
+    if (max_threads_ == 0) {
+        finish_session_log(job, limits_);
+        return;
+    }
+    job.log->close();
+    std::unique_lock lock(mutex_);
+    if (draining_ || queue_.size() >= max_queued_) {
+        lock.unlock();
+        log::warning("exit handler: " + std::to_string(max_queued_) +
+                         " sessions already wait for it; not run for this session",
+                     job.session);
+        job.handling.mode = SessionMode::keep;
+        finish_session_log(job);
+        return;
+    }
+    queue_.push_back(std::move(job));
+    if (idle_ == 0 && threads_.size() < max_threads_) {
+        boost::thread::attributes attrs;
+        attrs.set_stack_size(256 * 1024); // fork, poll and log lines: no deep calls
+        try {
+            threads_.emplace_back(attrs, [this] { run(); });
+        } catch (const std::exception& e) {
+            // The threads already there (or, with none, drain()) will get to it.
+            log::error(std::string("exit handler: no thread: ") + e.what());
+        }
+    }
+    lock.unlock();
+    cv_.notify_one();
+}
+
+void ExitHandlerPool::run()
+{
+    std::unique_lock lock(mutex_);
+    for (;;) {
+        ++idle_;
+        cv_.wait(lock, [this] { return draining_ || !queue_.empty(); });
+        --idle_;
+        if (queue_.empty())
+            return; // draining, and nothing left
+        ExitJob job = std::move(queue_.front());
+        queue_.pop_front();
+        HandlerLimits limits = limits_;
+        bool too_late = false;
+        if (draining_) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline_ - std::chrono::steady_clock::now());
+            limits.time = std::min(limits.time, left);
+            too_late = left.count() <= 0;
+        }
+        lock.unlock();
+        if (too_late) {
+            log::warning("exit handler: not run, the proxy is shutting down", job.session);
+            job.handling.mode = SessionMode::keep;
+        }
+        try {
+            finish_session_log(job, limits);
+        } catch (const std::exception& e) {
+            log::error(std::string("session logfile: ") + e.what(), job.session);
+        }
+        lock.lock();
+    }
+}
+
+void ExitHandlerPool::drain()
+{
+    {
+        std::lock_guard lock(mutex_);
+        if (draining_)
+            return;
+        draining_ = true;
+        deadline_ = std::chrono::steady_clock::now() + shutdown_budget;
+    }
+    cv_.notify_all();
+    // No thread is added once draining_ is set: the vector is ours now.
+    for (auto& t : threads_)
+        t.join();
+    // Queued with no thread to take them (thread creation failed): keep the evidence.
+    std::deque<ExitJob> left;
+    {
+        std::lock_guard lock(mutex_);
+        left.swap(queue_);
+    }
+    for (auto& job : left) {
+        job.handling.mode = SessionMode::keep;
+        finish_session_log(job);
+    }
 }
 
 } // namespace tcpproxy

@@ -1,6 +1,8 @@
 // Status files: the line format, its parser, atomic writes, stale cleanup.
 #include "tcpproxy/report/status_file.hpp"
+#include "tcpproxy/core/error.hpp"
 #include "tcpproxy/core/fd.hpp"
+#include "tcpproxy/core/text.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -10,9 +12,7 @@
 
 #include <cerrno>
 #include <charconv>
-#include <cstring>
 #include <memory>
-#include <system_error>
 #include <utility>
 
 namespace tcpproxy {
@@ -20,36 +20,18 @@ namespace {
 
 constexpr mode_t status_mode = 0644;
 
-[[noreturn]] void throw_errno(const std::string& call, const std::string& path)
-{
-    throw std::system_error(errno, std::generic_category(), call + "(" + path + ")");
-}
+// "CALL(PATH)", as failed calls on files are named.
+std::string on(const char* call, const std::string& path) { return std::string(call) + "(" + path + ")"; }
 
-std::string errno_text(const std::string& call, const std::string& path, int err)
-{
-    return call + "(" + path + "): " + std::strerror(err);
-}
-
+// One field of the line: something, with no blank and no control character.
 bool clean_field(std::string_view s)
 {
-    if (s.empty())
-        return false;
-    for (unsigned char c : s)
-        if (c <= ' ' || c == 0x7f)
-            return false;
-    return true;
+    return !s.empty() && s.find(' ') == std::string_view::npos && text::printable(s);
 }
 
 // The logname as it appears in both the line and the file name: one clean
 // field that is also one path component.
-std::string safe_logname(std::string_view s)
-{
-    std::string out(s.empty() ? std::string_view("-") : s);
-    for (char& c : out)
-        if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f || c == '/')
-            c = '_';
-    return out;
-}
+std::string safe_logname(std::string_view s) { return text::token(s, "/"); }
 
 template <class T>
 std::optional<T> parse_number(std::string_view s)
@@ -115,7 +97,7 @@ std::string format_status_line(const StatusLine& l)
     return out;
 }
 
-StatusLineParse parse_status_line(std::string_view text)
+Result<StatusLine> parse_status_line(std::string_view text)
 {
     if (!text.empty() && text.back() == '\n')
         text.remove_suffix(1);
@@ -128,40 +110,40 @@ StatusLineParse parse_status_line(std::string_view text)
         pos = end + 1;
     }
     if (f.size() != 9)
-        return {std::nullopt, "expected 9 space-separated fields, found " + std::to_string(f.size())};
+        return fail("expected 9 space-separated fields, found " + std::to_string(f.size()));
     for (std::size_t i = 0; i < f.size(); ++i)
         if (!clean_field(f[i]))
-            return {std::nullopt, "field " + std::to_string(i + 1) + " is empty or holds a control character"};
+            return fail("field " + std::to_string(i + 1) + " is empty or holds a control character");
     if (f[0] != "tcpproxy")
-        return {std::nullopt, "field 1 is not 'tcpproxy'"};
+        return fail("field 1 is not 'tcpproxy'");
 
     StatusLine l;
     l.logname = std::string(f[1]);
     const auto pid = parse_number<pid_t>(f[2]);
     if (!pid || *pid <= 0)
-        return {std::nullopt, "field 3 (pid) is not a process id"};
+        return fail("field 3 (pid) is not a process id");
     l.pid = *pid;
     const auto started = parse_number<std::int64_t>(f[3]);
     if (!started)
-        return {std::nullopt, "field 4 (started) is not a number of seconds"};
+        return fail("field 4 (started) is not a number of seconds");
     l.started = *started;
     const auto iface = parse_endpoint(f[4]);
     if (!iface)
-        return {std::nullopt, "field 5 (interface) is not IP:PORT"};
+        return fail("field 5 (interface) is not IP:PORT");
     l.interface = *iface;
     const auto client = IpAddress::parse(f[5]);
     if (!client)
-        return {std::nullopt, "field 6 (client) is not an IP address"};
+        return fail("field 6 (client) is not an IP address");
     l.client = *client;
     l.client_name = std::string(f[6]);
     bool ok = true;
     l.server = parse_optional_endpoint(f[7], ok);
     if (!ok)
-        return {std::nullopt, "field 8 (server) is neither IP:PORT nor '-'"};
+        return fail("field 8 (server) is neither IP:PORT nor '-'");
     l.origdst = parse_optional_endpoint(f[8], ok);
     if (!ok)
-        return {std::nullopt, "field 9 (original destination) is neither IP:PORT nor '-'"};
-    return {std::move(l), {}};
+        return fail("field 9 (original destination) is neither IP:PORT nor '-'");
+    return l;
 }
 
 std::optional<StatusFileName> parse_status_file_name(std::string_view name)
@@ -217,28 +199,27 @@ void StatusFile::write_locked()
         // A temporary file left by a crash, or something planted there:
         // unlink removes the entry itself (never a symlink's target); retry once.
         if (::unlink(temp_path_.c_str()) != 0 && errno != ENOENT)
-            throw_errno("unlink", temp_path_);
+            throw sys_error(on("unlink", temp_path_));
         raw = ::open(temp_path_.c_str(), flags, status_mode);
     }
     if (raw < 0)
-        throw_errno("open", temp_path_);
+        throw sys_error(on("open", temp_path_));
     Fd fd(raw);
     try {
         if (::fchmod(fd.get(), status_mode) != 0)
-            throw_errno("fchmod", temp_path_);
+            throw sys_error(on("fchmod", temp_path_));
         const std::string text = format_status_line(line_);
         // One short write: the line is far below PIPE_BUF-like limits for files.
         const ssize_t n = ::write(fd.get(), text.data(), text.size());
         if (n < 0)
-            throw_errno("write", temp_path_);
+            throw sys_error(on("write", temp_path_));
         if (static_cast<std::size_t>(n) != text.size()) {
-            errno = ENOSPC;
-            throw_errno("write", temp_path_);
+            throw sys_error(on("write", temp_path_), ENOSPC);
         }
         if (::close(fd.release()) != 0)
-            throw_errno("close", temp_path_);
+            throw sys_error(on("close", temp_path_));
         if (::rename(temp_path_.c_str(), path_.c_str()) != 0)
-            throw_errno("rename", path_);
+            throw sys_error(on("rename", path_));
     } catch (...) {
         ::unlink(temp_path_.c_str());
         throw;
@@ -253,7 +234,7 @@ std::string StatusFile::remove() noexcept
         return {};
     present_ = false;
     if (::unlink(path_.c_str()) != 0 && errno != ENOENT)
-        return errno_text("unlink", path_, errno);
+        return errno_text(on("unlink", path_));
     return {};
 }
 
@@ -262,7 +243,7 @@ StaleCleanup remove_stale_status_files(const std::string& dir, const std::option
     StaleCleanup result;
     std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
     if (!d) {
-        result.errors.push_back(errno_text("opendir", dir, errno));
+        result.errors.push_back(errno_text(on("opendir", dir)));
         return result;
     }
     while (const dirent* e = ::readdir(d.get())) {
@@ -280,7 +261,7 @@ StaleCleanup remove_stale_status_files(const std::string& dir, const std::option
         if (::unlink(path.c_str()) == 0)
             result.removed.emplace_back(name);
         else if (errno != ENOENT)
-            result.errors.push_back(errno_text("unlink", path, errno));
+            result.errors.push_back(errno_text(on("unlink", path)));
     }
     return result;
 }

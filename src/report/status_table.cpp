@@ -1,5 +1,6 @@
 // `tcpproxy --status`: reads a status directory and prints the sessions as a table.
 #include "tcpproxy/report/tools.hpp"
+#include "tcpproxy/core/error.hpp"
 #include "tcpproxy/core/fd.hpp"
 
 #include <dirent.h>
@@ -10,7 +11,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <ctime>
 #include <memory>
 #include <utility>
@@ -35,12 +35,12 @@ FileRead read_small_file(const std::string& path)
     Fd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
     if (fd.get() < 0) {
         r.vanished = errno == ENOENT;
-        r.error = std::string("open: ") + std::strerror(errno);
+        r.error = errno_text("open");
         return r;
     }
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) {
-        r.error = std::string("fstat: ") + std::strerror(errno);
+        r.error = errno_text("fstat");
         return r;
     }
     if (!S_ISREG(st.st_mode)) {
@@ -54,7 +54,7 @@ FileRead read_small_file(const std::string& path)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            r.error = std::string("read: ") + std::strerror(errno);
+            r.error = errno_text("read");
             return r;
         }
         if (n == 0)
@@ -82,15 +82,15 @@ std::optional<StatusRow> row_from_file(const std::string& name, const std::strin
         return std::nullopt;
     }
     auto parsed = parse_status_line(content);
-    if (!parsed.line) {
-        why = parsed.error;
+    if (!parsed) {
+        why = parsed.error().message;
         return std::nullopt;
     }
-    if (parsed.line->logname != parsed_name->logname || parsed.line->pid != parsed_name->pid) {
+    if (parsed->logname != parsed_name->logname || parsed->pid != parsed_name->pid) {
         why = "logname or pid in the line does not match the file name";
         return std::nullopt;
     }
-    return StatusRow{std::move(*parsed.line), parsed_name->session};
+    return StatusRow{std::move(*parsed), parsed_name->session};
 }
 
 std::string local_time(std::int64_t t)
@@ -170,7 +170,7 @@ int status_command(const std::string& dir, std::ostream& out, std::ostream& err)
 {
     std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
     if (!d) {
-        err << "tcpproxy: --status: opendir(" << dir << "): " << std::strerror(errno) << '\n';
+        err << "tcpproxy: --status: " << errno_text("opendir(" + dir + ")") << '\n';
         return 1;
     }
     std::vector<StatusRow> rows;
@@ -180,7 +180,7 @@ int status_command(const std::string& dir, std::ostream& out, std::ostream& err)
         if (!e) {
             if (errno == 0)
                 break;
-            err << "tcpproxy: --status: readdir(" << dir << "): " << std::strerror(errno) << '\n';
+            err << "tcpproxy: --status: " << errno_text("readdir(" + dir + ")") << '\n';
             return 1;
         }
         const std::string name = e->d_name;

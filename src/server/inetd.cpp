@@ -1,10 +1,10 @@
 // inetd mode (reference §1): the client connection is stdin; one session,
 // then exit with its status number.
-#include "tcpproxy/report/session_reports.hpp"
 #include "privileges.hpp"
 #include "process_setup.hpp"
 #include "tcpproxy/session/session.hpp"
 #include "tcpproxy/core/wake.hpp"
+#include "tcpproxy/core/error.hpp"
 #include "tcpproxy/log/log.hpp"
 #include "tcpproxy/report/reaper.hpp"
 #include "tcpproxy/server/server.hpp"
@@ -78,7 +78,7 @@ int run_inetd(const CommandLine&, ConfigPtr config)
     // only reference: closing it (or resetting it) then reaches the client.
     Fd client(::fcntl(0, F_DUPFD_CLOEXEC, 3));
     if (!client) {
-        log::error(log::syscall_failed("fcntl(F_DUPFD_CLOEXEC)", errno));
+        log::error(errno_text("fcntl(F_DUPFD_CLOEXEC)"));
         return status_code(Status::proxy);
     }
     const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -96,8 +96,7 @@ int run_inetd(const CommandLine&, ConfigPtr config)
         return status_code(Status::proxy);
     }
 
-    Reaper reaper(Reaper::Mode::inline_);
-    add_session_reports(reaper, static_cast<long>(::getpid()), false);
+    Reaper reaper(Reaper::Mode::inline_, static_cast<long>(::getpid()));
     InetdHost host;
     host.reaper_ = &reaper;
     Session session(host, reaper, static_cast<long>(::getpid()));

@@ -3,8 +3,6 @@
 #include "daemon.hpp"
 #include "listener_set.hpp"
 #include "tcpproxy/process/launch.hpp"
-#include "tcpproxy/report/session_reports.hpp"
-#include "tcpproxy/report/status_file_observer.hpp"
 #include "privileges.hpp"
 #include "process_setup.hpp"
 #include "session_pool.hpp"
@@ -154,8 +152,7 @@ int run_standalone(const CommandLine& cl_in, ConfigPtr config)
         return 1;
     }
 
-    Reaper reaper(Reaper::Mode::threaded);
-    add_session_reports(reaper, static_cast<long>(::getpid()), true);
+    Reaper reaper(Reaper::Mode::threaded, static_cast<long>(::getpid()));
     SessionPool pool(sessions, session_stack_bytes, reaper, static_cast<long>(::getpid()));
     ConfigHolder holder(config);
     listeners.start_all(pool, holder, reaper);

@@ -5,7 +5,7 @@
 #include "tcpproxy/process/launch.hpp"
 #include "tcpproxy/config/dispatch.hpp"
 #include "capture_open.hpp"
-#include "child_watch.hpp"
+#include "tcpproxy/process/supervisor.hpp"
 #include "proxy_header_io.hpp"
 #include "redirect.hpp"
 #include "relay.hpp"

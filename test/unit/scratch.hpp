@@ -35,4 +35,11 @@ inline std::string slurp(const std::filesystem::path& p)
     return s.str();
 }
 
+// How many entries a directory holds.
+inline std::size_t entries(const std::filesystem::path& dir)
+{
+    return static_cast<std::size_t>(
+        std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()));
+}
+
 } // namespace tcpproxy::test

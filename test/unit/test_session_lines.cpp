@@ -60,7 +60,6 @@ BOOST_AUTO_TEST_CASE(rotate_walks_the_range_and_wraps)
 
 BOOST_AUTO_TEST_SUITE_END()
 
-#include "tcpproxy/report/status_file_observer.hpp"
 
 BOOST_AUTO_TEST_SUITE(status_file_line)
 

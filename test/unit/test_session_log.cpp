@@ -28,15 +28,11 @@
 using namespace tcpproxy;
 using tcpproxy::test::TempDir;
 using tcpproxy::test::slurp;
+using tcpproxy::test::entries;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 namespace {
-
-std::size_t entries(const fs::path& dir)
-{
-    return static_cast<std::size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
-}
 
 // A handler that records its arguments, environment and stdin in OUT.
 std::vector<std::string> recording_handler(const fs::path& out)

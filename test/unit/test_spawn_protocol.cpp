@@ -1,7 +1,5 @@
-#include "tcpproxy/process/config_text.hpp"
-#include "process/message_socket.hpp"
+#include "tcpproxy/config/config_load.hpp"
 #include "process/spawn_protocol.hpp"
-#include "process/spawner_policy.hpp"
 #include "scratch.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -118,30 +116,29 @@ BOOST_AUTO_TEST_CASE(sealed_text_cannot_change_and_reads_back)
     BOOST_CHECK_THROW(read_sealed_text(r.get(), 0), std::system_error); // not a memfd at all
 }
 
-BOOST_AUTO_TEST_CASE(file_text_is_read_whole_bounded_and_without_waiting)
+BOOST_AUTO_TEST_CASE(config_text_is_read_whole_bounded_and_without_waiting)
 {
     const test::TempDir dir("spawn");
     const std::string base = dir.str();
     const std::string text = std::string("port 25\n") + '\0' + std::string(200000, 'x');
     std::ofstream(base + "/conf", std::ios::binary) << text;
-    const auto whole = read_file_text(base + "/conf", sp::max_config_text);
-    BOOST_TEST(whole.err == 0);
-    BOOST_TEST((whole.text == text));
+    const auto whole = read_config_text(base + "/conf", false);
+    BOOST_REQUIRE(whole);
+    BOOST_TEST((*whole == text));
 
-    const auto missing = read_file_text(base + "/missing", sp::max_config_text);
-    BOOST_TEST(missing.err == ENOENT);
-    BOOST_TEST(missing.why == "open: No such file or directory");
+    const auto missing = read_config_text(base + "/missing", false);
+    BOOST_REQUIRE(!missing);
+    BOOST_TEST(missing.error().message == "open: No such file or directory");
 
-    const auto endless = read_file_text("/dev/zero", 1u << 20);
-    BOOST_TEST(endless.err == EFBIG);
-    BOOST_TEST(endless.why == "larger than 1 MiB");
-    BOOST_TEST(endless.text.empty(), "nothing of a refused file is kept");
+    const auto endless = read_config_text("/dev/zero", false);
+    BOOST_REQUIRE(!endless);
+    BOOST_TEST(endless.error().message == "larger than 16 MiB");
 
     // A FIFO nobody writes to must not stall the spawner.
     BOOST_REQUIRE(::mkfifo((base + "/fifo").c_str(), 0600) == 0);
-    const auto fifo = read_file_text(base + "/fifo", sp::max_config_text);
-    BOOST_TEST(fifo.err == 0);
-    BOOST_TEST(fifo.text.empty());
+    const auto fifo = read_config_text(base + "/fifo", false);
+    BOOST_REQUIRE(fifo);
+    BOOST_TEST(fifo->empty());
 }
 
 BOOST_AUTO_TEST_CASE(every_truncation_is_refused)

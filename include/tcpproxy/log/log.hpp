@@ -1,15 +1,26 @@
 #pragma once
 // Logging (reference §7) through Boost.Log: syslog (facility daemon, ident =
-// logname) and, with -d, stderr. Messages that belong to a session carry its
-// id as the "Session" attribute so that per-session sinks can pick them out.
+// logname) and, with -d, stderr.
+//
+// A message written with a session id also belongs to that session's logfile
+// (§4.7) when the reaper keeps one: the message is then also kept here, in
+// order, until the reaper takes it and writes it out on its own thread. So the
+// thread that logs (a session's, with a small stack) never writes a file, and
+// this room never calls back into the one above it.
+#include "tcpproxy/core/error.hpp"
+#include "tcpproxy/core/gate.hpp"
+
+#include <chrono>
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace tcpproxy::log {
 
 enum class Severity { debug, info, notice, warning, error };
+
+const char* severity_name(Severity s);
 
 struct Options {
     std::string ident = "tcpproxy";
@@ -29,14 +40,34 @@ inline void notice(std::string_view m, std::uint64_t s = 0) { write(Severity::no
 inline void warning(std::string_view m, std::uint64_t s = 0) { write(Severity::warning, m, s); }
 inline void error(std::string_view m, std::uint64_t s = 0) { write(Severity::error, m, s); }
 
-// A second destination for every message that belongs to a session (one
-// written with a session id), e.g. that session's logfile: called on the
-// logging thread, after the severity filter, with the message text. Survives
-// init(); an empty function removes it.
-using SessionTap = std::function<void(std::uint64_t session, Severity severity, std::string_view message)>;
-void set_session_tap(SessionTap tap);
+// One kept message of a session, as it was logged.
+struct SessionLine {
+    Severity severity = Severity::info;
+    std::chrono::system_clock::time_point when;
+    std::string text;
+};
 
-// "CALL: errno text", how every failed system call is reported.
-std::string syscall_failed(std::string_view call, int err);
+// From now on, what is written with `session`'s id (and passes the severity
+// filter) is also kept for it, and `wake` is opened each time. Call before the
+// session logs anything that belongs in its logfile.
+void keep_session_lines(std::uint64_t session, Gate& wake);
+
+// What was kept for `session` since the last call, oldest first; with `last`,
+// nothing is kept for it any more. At most max_kept_bytes wait per session:
+// beyond that, lines are counted and a line saying how many went missing
+// takes their place.
+std::vector<SessionLine> take_session_lines(std::uint64_t session, bool last = false);
+
+// Everything kept since the last look, for every session that has some.
+struct KeptLines {
+    std::uint64_t session = 0;
+    std::vector<SessionLine> lines;
+};
+std::vector<KeptLines> take_kept_lines();
+
+inline constexpr std::size_t max_kept_bytes = 1024 * 1024;
+
+// Kept only until session.cpp calls errno_text() itself (the lead removes it at the merge).
+inline std::string syscall_failed(std::string_view call, int err) { return errno_text(call, err); }
 
 } // namespace tcpproxy::log

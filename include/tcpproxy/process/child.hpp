@@ -11,6 +11,7 @@
 // requests on that socket, and closing it makes the spawner kill and reap it.
 #include "tcpproxy/core/fd.hpp"
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include <optional>
@@ -63,6 +64,9 @@ private:
     bool remote_ = false;
     bool group_ = false;  // local only: the spawner keeps this for a remote child
 };
+
+// The wait status (as waitpid encodes it) that waitid() reported in `info`.
+int wait_status_of(const siginfo_t& info);
 
 // "exit 3", "signal 9 (Killed)": for logs.
 std::string describe_wait_status(int status);

@@ -22,7 +22,7 @@ Variables session_variables(const SessionRecord& r, VariableStage stage, long pi
 // NAME=VALUE strings for execve: the variables under `prefix` and then,
 // unless `empty`, the inherited environment without entries the variables
 // replace; with `empty`, only PATH is kept (the inherited one, else a default).
-// Values lose their control characters.
+// Control characters in values become '?' (text::clean).
 std::vector<std::string> build_environment(const Variables& vars, const std::string& prefix, bool empty,
                                            const char* const* inherited);
 

@@ -17,7 +17,6 @@ namespace tcpproxy::launch {
 // From now on programs and binds go through `spawner`; `fallback` fills the
 // parts of a service's `user` it leaves open.
 void use_spawner(std::shared_ptr<SpawnerClient> spawner, const Credentials& fallback);
-bool through_spawner();
 
 // Starts spec as the service user `user`. Without a spawner the program gets
 // our own identity (we are not root, or we already are that user).
@@ -34,8 +33,9 @@ Fd listener(const Endpoint& where, bool v6only, int backlog);
 // SIGHUP: the configuration file as it is now, parsed (diagnostics name
 // `file`). With a spawner, the spawner (root) reads it, adopts it for what it
 // allows, and hands us the bytes it read: we may not be allowed to read the
-// file ourselves, and we must judge the same text it did. Without one we
-// read it ourselves.
+// file ourselves, and we must judge the same text it did. Without one,
+// load_config_file reads it. Either way the file is read by
+// read_config_text (config_load.hpp) and nowhere else.
 LoadResult reload_config(const std::string& file);
 
 } // namespace tcpproxy::launch

@@ -8,11 +8,11 @@
 // (the client socket arrives as SCM_RIGHTS and is closed again as soon as the
 // program has it), binds ports a reload adds, and removes the pidfile when the
 // daemon ends. What it agrees to is its own reading of the configuration
-// (spawner_policy.hpp), re-read on reload, never the daemon's word; on reload
+// (spawn_protocol.hpp), re-read on reload, never the daemon's word; on reload
 // it also hands the daemon the file's text, which the daemon may not be
-// allowed to read itself (config_text.hpp).
+// allowed to read itself, as a sealed in-memory file.
 #include "tcpproxy/process/child.hpp"
-#include "tcpproxy/process/config_text.hpp"
+#include "tcpproxy/core/error.hpp"
 #include "tcpproxy/process/identity.hpp"
 #include "tcpproxy/cli/cli.hpp"
 #include "tcpproxy/config/config.hpp"
@@ -38,7 +38,7 @@ public:
     // The spawner re-reads the configuration file, adopts it if it is valid,
     // and hands over the bytes it read (or why it could not read them).
     // Throws std::system_error when the spawner does not answer properly.
-    FileText reload();
+    Result<std::string> reload();
 
     void close() { channel_.reset(); }
 

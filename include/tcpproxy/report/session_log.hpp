@@ -1,16 +1,26 @@
 #pragma once
-// Session logfiles and the exit handler (reference §4.7): with session
-// handling active, a session's own log lines also go to
+// Session logfiles (reference §4.7) and their end: with session handling
+// active, a session's own log lines also go to
 // SESSION_DIR/LOGNAME.PID.SESSIONID.log (mode 0600, created with
 // O_EXCL|O_NOFOLLOW: a planted file or symlink is refused, never followed).
-// When the session ends, finish() applies `session-mode` and `exit-code`.
+// The reaper opens it and writes it; when the session ends, finish() applies
+// `session-mode` and `exit-code`, on the ExitHandlerPool's threads when that
+// may mean running the exit handler.
 #include "tcpproxy/config/config.hpp"
 #include "tcpproxy/core/status.hpp"
+#include "tcpproxy/process/supervisor.hpp"
+
+#include "tcpproxy/process/identity.hpp"
+
+#include <boost/thread/thread.hpp>
 
 #include <sys/types.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -18,35 +28,6 @@
 #include <vector>
 
 namespace tcpproxy {
-
-// How one exit handler run went; the caller logs it.
-struct HandlerRun {
-    bool started = false;                 // false: `error` says why it could not run
-    std::optional<int> exit_code;         // it exited by itself
-    std::optional<int> signal;            // it was killed by this signal
-    bool timed_out = false;               // killed (SIGKILL, its process group) after the time limit
-    std::vector<std::string> stderr_lines; // at most max_lines, each at most max_line_bytes, control bytes as '?'
-    std::string error;                    // "execve(PATH): TEXT", "setresuid(65534): TEXT", "pipe2: TEXT"
-};
-
-struct HandlerLimits {
-    // Bound on the handler's run time: it is killed with SIGKILL (with its
-    // process group) at the end of it.
-    std::chrono::milliseconds time{std::chrono::seconds(60)};
-    std::size_t max_lines = 100;          // further stderr lines are counted, not kept
-    std::size_t max_line_bytes = 1000;
-};
-
-// Runs argv[0] (an absolute path) with argv, exactly `env` as its
-// environment (NAME=VALUE strings), `stdin_fd` as stdin, stdout on /dev/null
-// and stderr captured, in its own process group, with default signal mask and
-// dispositions and no other descriptor. Started like every program, by
-// launch: as `identity` (the service's user) through the privileged spawner
-// when there is one, else with our own identity; nullopt (a session that
-// matched no service) always with our own. Always reaps (or has the spawner
-// reap) the child before returning.
-HandlerRun run_exit_handler(const std::vector<std::string>& argv, int stdin_fd, const std::vector<std::string>& env,
-                            const std::optional<Identity>& identity, const HandlerLimits& limits = {});
 
 struct SessionLogOutcome {
     enum class Action { removed, kept, processed };
@@ -66,7 +47,7 @@ public:
     SessionLog& operator=(const SessionLog&) = delete;
 
     // One log line (a newline is added; embedded CR/LF become blanks).
-    // Thread-safe; a failed write is remembered for finish(), never thrown.
+    // A failed write is remembered for finish(), never thrown.
     void append(std::string_view line) noexcept;
 
     // No more lines: closes the file (later append() calls return at once) so
@@ -90,6 +71,63 @@ private:
     int fd_ = -1;
     bool finished_ = false;
     std::string append_error_;
+};
+
+// A session logfile waiting for its end: keep, process or remove.
+struct ExitJob {
+    std::shared_ptr<SessionLog> log;
+    Status status = Status::ok;
+    SessionHandling handling;
+    std::vector<std::string> env;             // NAME=VALUE, all §5 variables
+    std::optional<Identity> identity;         // the service's user
+    std::uint64_t session = 0;
+};
+
+// Finishes one session logfile (keep, process or remove) and logs how it went:
+// the handler's exit status, its stderr lines, errors. Blocks while a handler runs.
+void finish_session_log(ExitJob& job, const HandlerLimits& limits = {});
+
+// Where session logfiles are finished when that may mean running the exit
+// handler (reference §4.7), which may take up to HandlerLimits::time (60 s).
+// A few threads of their own (at most `threads`, started when first needed)
+// take jobs from a queue of at most `max_queued`. A job beyond that is not
+// run: its logfile is kept and a warning says so, so a flood of failing
+// sessions can neither grow memory without bound nor lose evidence. Queued
+// jobs hold no descriptor (the logfile is closed before queueing). At
+// shutdown, drain() runs what is queued within one overall bound
+// (shutdown_budget): handlers still queued when it is spent are not started
+// and their logfiles are kept.
+class ExitHandlerPool {
+public:
+    static constexpr std::size_t default_threads = 4;
+    static constexpr std::size_t default_max_queued = 1024;
+    static constexpr std::chrono::seconds shutdown_budget{60};
+
+    // threads == 0: submit() runs the job itself (inetd mode: one session).
+    explicit ExitHandlerPool(std::size_t threads = default_threads, std::size_t max_queued = default_max_queued,
+                             HandlerLimits limits = {});
+    ~ExitHandlerPool();
+    ExitHandlerPool(const ExitHandlerPool&) = delete;
+    ExitHandlerPool& operator=(const ExitHandlerPool&) = delete;
+
+    // Never waits for a handler (except with threads == 0).
+    void submit(ExitJob job);
+    // Runs or keeps what is queued (see above), then joins the threads. Idempotent.
+    void drain();
+
+private:
+    void run();
+
+    std::size_t max_threads_;
+    std::size_t max_queued_;
+    HandlerLimits limits_;
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::deque<ExitJob> queue_;
+    std::size_t idle_ = 0;
+    bool draining_ = false;
+    std::chrono::steady_clock::time_point deadline_{};
+    std::vector<boost::thread> threads_;
 };
 
 } // namespace tcpproxy

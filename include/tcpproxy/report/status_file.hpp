@@ -5,6 +5,7 @@
 // The line format is defined here once: format_status_line() writes it and
 // parse_status_line() reads it back (for `tcpproxy --status`).
 #include "tcpproxy/net/address.hpp"
+#include "tcpproxy/core/error.hpp"
 
 #include <sys/types.h>
 
@@ -37,11 +38,7 @@ struct StatusLine {
 std::string format_status_line(const StatusLine& line);
 
 // Parses one line (with or without its newline). On failure says why.
-struct StatusLineParse {
-    std::optional<StatusLine> line;
-    std::string error;
-};
-StatusLineParse parse_status_line(std::string_view text);
+Result<StatusLine> parse_status_line(std::string_view text);
 
 // LOGNAME.PID.SESSIONID, split from the right so that a logname with dots
 // still parses. Temporary files (leading '.') are not status file names.
