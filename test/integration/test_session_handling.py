@@ -244,6 +244,9 @@ def mode_case(binary, mode, matching):
     s = connect(LO4, port)
     s.sendall(b"abc\n")
     recv_exact(s, 4)
+    # The reaper opens the logfile before it logs the start line: once that
+    # line is out, the file exists (or, with mode none, never will).
+    check(poll_until(lambda: "event=start" in stderr_text(p), 5), "session start logged")
     during = os.listdir(sess)
     if mode == "none":
         check_eq(during, [], "session logfiles with session-mode none")
