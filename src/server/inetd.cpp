@@ -1,7 +1,6 @@
 // inetd mode (reference §1): the client connection is stdin; one session,
 // then exit with its status number.
 #include "tcpproxy/report/session_reports.hpp"
-#include "privileges.hpp"
 #include "process_setup.hpp"
 #include "tcpproxy/session/session.hpp"
 #include "tcpproxy/core/wake.hpp"

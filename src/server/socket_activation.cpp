@@ -12,7 +12,6 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
-#include <cstring>
 #include <mutex>
 #include <optional>
 #include <string_view>
@@ -98,7 +97,7 @@ std::vector<std::string> adopt_activated_sockets()
     if (got.connection && !is_connected_tcp_socket(STDIN_FILENO)) {
         // inetd mode reads its connection from stdin, however it was passed.
         if (::dup2(got.connection.get(), STDIN_FILENO) < 0)
-            got.ignored.push_back("the connection (" + std::string(::strerror(errno)) + ")");
+            got.ignored.push_back("the connection (" + errno_text("dup2") + ")");
     }
     std::lock_guard lock(kept_mutex);
     kept = std::move(got.listening);

@@ -2,7 +2,7 @@
 // pipe, pipe -> socket; no allocation, no lock and no log per chunk.
 #include "relay.hpp"
 
-#include "pipe_pool.hpp"
+#include "tcpproxy/core/fd.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -11,7 +11,9 @@
 
 #include <cerrno>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <vector>
 
 namespace tcpproxy {
 
@@ -20,7 +22,62 @@ namespace {
 using Kind = RelayOutcome::Kind;
 using Wait = Activity::Wait;
 
-constexpr std::size_t splice_chunk = static_cast<std::size_t>(PipePool::pipe_bytes);
+constexpr int pipe_bytes = 1 << 18; // asked of F_SETPIPE_SZ; the kernel may give less
+
+struct Pipe {
+    Fd read;
+    Fd write;
+};
+
+// Pipes for splice(2), shared by all sessions. A direction takes a pipe only
+// while it has data in flight and gives it back as soon as its source has
+// nothing more to read, so an idle session holds no pipe (only its two
+// sockets): that is what lets thousands of idle sessions fit the descriptor
+// limit. Taking and returning costs one uncontended lock per burst of data,
+// never one per chunk.
+class PipePool {
+public:
+    static PipePool& instance()
+    {
+        static PipePool pool;
+        return pool;
+    }
+
+    // A clean (empty) pipe, or none when no descriptor is left for one.
+    std::optional<Pipe> acquire()
+    {
+        {
+            std::lock_guard lock(mutex_);
+            if (!free_.empty()) {
+                Pipe p = std::move(free_.back());
+                free_.pop_back();
+                return p;
+            }
+        }
+        int fds[2];
+        if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0)
+            return std::nullopt;
+        // A larger pipe moves more per splice pair; failure (pipe-max-size,
+        // per-user pipe limits) leaves the default, which still works.
+        ::fcntl(fds[1], F_SETPIPE_SZ, pipe_bytes);
+        return Pipe{Fd(fds[0]), Fd(fds[1])};
+    }
+
+    // Only empty pipes may come back; a pipe holding bytes is simply closed.
+    void release(Pipe pipe)
+    {
+        std::lock_guard lock(mutex_);
+        if (free_.size() < capacity)
+            free_.push_back(std::move(pipe));
+    }
+
+private:
+    static constexpr std::size_t capacity = 32; // idle pipes kept for reuse; the rest are closed
+    std::mutex mutex_;
+    std::vector<Pipe> free_;
+};
+
+constexpr std::size_t splice_chunk = static_cast<std::size_t>(pipe_bytes);
 constexpr std::size_t copy_buffer_bytes = 64 * 1024;
 // A splice that brought less than this has most likely emptied the socket (a
 // request, a reply): go back to waiting rather than splice once more only to
