@@ -24,23 +24,22 @@
 
 namespace tcpproxy {
 
-Endpoint local_endpoint(int fd)
+namespace {
+
+Endpoint endpoint_of(int fd, int (*get)(int, sockaddr*, socklen_t*), const char* call)
 {
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;
-    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) < 0)
-        throw sys_error("getsockname");
+    if (get(fd, reinterpret_cast<sockaddr*>(&ss), &len) < 0)
+        throw sys_error(call);
     return Endpoint::from_sockaddr(reinterpret_cast<const sockaddr*>(&ss));
 }
 
-Endpoint peer_endpoint(int fd)
-{
-    sockaddr_storage ss{};
-    socklen_t len = sizeof ss;
-    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) < 0)
-        throw sys_error("getpeername");
-    return Endpoint::from_sockaddr(reinterpret_cast<const sockaddr*>(&ss));
-}
+} // namespace
+
+Endpoint local_endpoint(int fd) { return endpoint_of(fd, ::getsockname, "getsockname"); }
+
+Endpoint peer_endpoint(int fd) { return endpoint_of(fd, ::getpeername, "getpeername"); }
 
 void set_nonblocking(int fd)
 {

@@ -89,13 +89,16 @@ RelayOutcome from_wait(Wait w) { return {w == Wait::idle ? Kind::idle : Kind::st
 
 bool again(int err) { return err == EAGAIN || err == EWOULDBLOCK; }
 
-// Moves `n` bytes out of the pipe into `to`, waiting for room as needed.
-std::optional<RelayOutcome> drain(int pipe_read, int to, std::size_t n, Activity& activity, std::uint64_t& bytes)
+// Writes `n` bytes to `to`, each piece with `write(offset, left)` (one system
+// call: bytes written, or -1 and errno), waiting for room as needed.
+template <typename Write>
+std::optional<RelayOutcome> write_all(int to, std::size_t n, Activity& activity, std::uint64_t& bytes, Write write)
 {
-    while (n > 0) {
-        const ssize_t m = ::splice(pipe_read, nullptr, to, nullptr, n, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    std::size_t off = 0;
+    while (off < n) {
+        const ssize_t m = write(off, n - off);
         if (m > 0) {
-            n -= static_cast<std::size_t>(m);
+            off += static_cast<std::size_t>(m);
             bytes += static_cast<std::uint64_t>(m);
             activity.touch();
             continue;
@@ -110,6 +113,14 @@ std::optional<RelayOutcome> drain(int pipe_read, int to, std::size_t n, Activity
         return RelayOutcome{Kind::write_failed, m < 0 ? errno : EPIPE};
     }
     return std::nullopt;
+}
+
+// Moves `n` bytes out of the pipe into `to`.
+std::optional<RelayOutcome> drain(int pipe_read, int to, std::size_t n, Activity& activity, std::uint64_t& bytes)
+{
+    return write_all(to, n, activity, bytes, [pipe_read, to](std::size_t, std::size_t left) {
+        return ::splice(pipe_read, nullptr, to, nullptr, left, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    });
 }
 
 // Plain read/write for when splice cannot be used (no pipe descriptor left,
@@ -137,26 +148,16 @@ public:
                 return RelayOutcome{Kind::read_failed, errno};
             }
             activity.touch();
-            std::size_t off = 0;
-            while (off < static_cast<std::size_t>(n)) {
-                const ssize_t m = ::send(to, buffer_.get() + off, static_cast<std::size_t>(n) - off, MSG_NOSIGNAL);
-                if (m > 0) {
-                    if (capture) // never waits for the disk: a bounded buffer, else a DROP record
-                        capture->record(dir, buffer_.get() + off, static_cast<std::size_t>(m));
-                    off += static_cast<std::size_t>(m);
-                    bytes += static_cast<std::uint64_t>(m);
-                    activity.touch();
-                    continue;
-                }
-                if (m < 0 && errno == EINTR)
-                    continue;
-                if (m < 0 && again(errno)) {
-                    if (const auto w = activity.wait(to, POLLOUT); w != Wait::ready)
-                        return from_wait(w);
-                    continue;
-                }
-                return RelayOutcome{Kind::write_failed, m < 0 ? errno : EPIPE};
-            }
+            char* const data = buffer_.get();
+            auto send = [&](std::size_t off, std::size_t left) {
+                const ssize_t m = ::send(to, data + off, left, MSG_NOSIGNAL);
+                // Recording never waits for the disk: a bounded buffer, else a DROP record.
+                if (m > 0 && capture)
+                    capture->record(dir, data + off, static_cast<std::size_t>(m));
+                return m;
+            };
+            if (auto out = write_all(to, static_cast<std::size_t>(n), activity, bytes, send))
+                return out;
         }
     }
 

@@ -392,18 +392,16 @@ void Session::on_relay_end(const RelayOutcome& out, bool to_server)
         end(Status::timeout, "idle for " + std::to_string(record_.service->timeout) + " s");
         return;
     case Kind::read_failed:
-        // The side we read from failed: reset the other one too.
-        if (to_server)
-            end(Status::client, dir + ": client: " + errno_text("read", out.err), false, true);
-        else
-            end(Status::server, dir + ": server: " + errno_text("read", out.err), true, false);
+    case Kind::write_failed: {
+        // The side that failed (the one read from, or the one written to)
+        // names the status; the other side is reset too.
+        const bool client_failed = (out.kind == Kind::read_failed) == to_server;
+        const char* call = out.kind == Kind::read_failed ? "read" : "write";
+        end(client_failed ? Status::client : Status::server,
+            dir + (client_failed ? ": client: " : ": server: ") + errno_text(call, out.err), !client_failed,
+            client_failed);
         return;
-    case Kind::write_failed:
-        if (to_server)
-            end(Status::server, dir + ": server: " + errno_text("write", out.err), true, false);
-        else
-            end(Status::client, dir + ": client: " + errno_text("write", out.err), false, true);
-        return;
+    }
     }
 }
 
