@@ -1,13 +1,13 @@
 #include "listener.hpp"
 
 #include "socket_activation.hpp"
+#include "tcpproxy/core/wake.hpp"
 #include "tcpproxy/log/log.hpp"
 #include "tcpproxy/net/socket.hpp"
 #include "tcpproxy/process/launch.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -110,9 +110,6 @@ Listener::Listener(std::uint16_t port, BindPlan plan) : Listener(port, plan, bin
 Listener::Listener(std::uint16_t port, BindPlan plan, std::vector<Fd> sockets)
     : port_(port), plan_(std::move(plan)), sockets_(std::move(sockets)), inherited_(true)
 {
-    wake_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-    if (!wake_)
-        throw sys_error("eventfd");
     spare_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
     // Accepted sockets inherit TCP_NODELAY from the listening one (Linux):
     // set once here, not once per connection.
@@ -138,12 +135,11 @@ void Listener::start(SessionPool& pool, ConfigHolder& config, Reaper& reaper)
 
 void Listener::stop()
 {
-    if (!stopping_.exchange(true)) {
-        const std::uint64_t one = 1;
-        [[maybe_unused]] auto n = ::write(wake_.get(), &one, sizeof one);
-    }
+    stopping_.store(true);
     if (thread_.joinable()) {
-        pool_->wake_waiters(); // it may be waiting for a free slot rather than in poll()
+        // The acceptor waits in wake::poll() or for a free slot: both are woken.
+        wake::wake(thread_.native_handle());
+        pool_->wake_waiters();
         thread_.join();
     }
     sockets_.clear();
@@ -154,8 +150,7 @@ void Listener::run(SessionPool& pool, ConfigHolder& config, Reaper& reaper)
     std::vector<pollfd> fds;
     for (const auto& s : sockets_)
         fds.push_back({s.get(), POLLIN, 0});
-    fds.push_back({wake_.get(), POLLIN, 0});
-    const auto nsock = sockets_.size();
+    const auto nsock = fds.size();
     bool shortage = false; // inside an episode of running out of descriptors
     AcceptBackoff backoff;
 
@@ -163,15 +158,12 @@ void Listener::run(SessionPool& pool, ConfigHolder& config, Reaper& reaper)
         if (backoff.wait_ms() > 0) {
             // Out of descriptors: the pending connection is still readable, so
             // polling the socket now would spin. Wait (for stop() only) first.
-            pollfd w{wake_.get(), POLLIN, 0};
-            ::poll(&w, 1, backoff.wait_ms());
+            wake::poll(nullptr, 0, backoff.wait_ms());
             if (stopping_.load())
                 break;
         }
-        if (::poll(fds.data(), fds.size(), -1) < 0)
-            continue;
-        if (fds[nsock].revents)
-            continue; // stop() poked us: the loop condition ends it
+        if (wake::poll(fds.data(), fds.size(), -1) < 0)
+            continue; // woken by stop() (EINTR): the loop condition ends it
         bool failed = false;
         for (std::size_t i = 0; i < nsock && !failed; ++i) {
             if (!(fds[i].revents & POLLIN))

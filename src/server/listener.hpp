@@ -82,12 +82,13 @@ public:
     Listener(const Listener&) = delete;
     Listener& operator=(const Listener&) = delete;
 
+    // The acceptor thread is a wake thread (core/wake.hpp): wake::install()
+    // must have been called, as every running mode does first.
     void start(SessionPool& pool, ConfigHolder& config, Reaper& reaper);
     // Stops accepting and closes the sockets; connections still in the
     // backlog are reset by the kernel. Running sessions are not touched.
     void stop();
 
-    std::uint16_t port() const { return port_; }
     const BindPlan& plan() const { return plan_; }
     bool inherited() const { return inherited_; }
 
@@ -99,7 +100,6 @@ private:
     BindPlan plan_;
     std::vector<Fd> sockets_;
     bool inherited_ = false;
-    Fd wake_;                      // eventfd: stop() pokes it
     Fd spare_;                     // held so that one descriptor is free when we run out
     SessionPool* pool_ = nullptr;
     std::atomic<bool> stopping_{false};

@@ -50,8 +50,17 @@ bool is_listening_tcp(int fd)
 std::mutex kept_mutex;
 std::vector<ActivatedSocket> kept;
 
-} // namespace
+struct ActivatedSockets {
+    std::vector<ActivatedSocket> listening;
+    Fd connection;
+    std::vector<std::string> ignored;
+};
 
+// The passed sockets: listening TCP sockets go to `listening`; a single
+// connected TCP socket (Accept=yes without StandardInput=socket) to
+// `connection`; anything else is closed and named in `ignored`. Clears the
+// variables so that no handler program inherits them, and marks every
+// descriptor close-on-exec. Empty when LISTEN_PID is not this process.
 ActivatedSockets take_activated_sockets()
 {
     ActivatedSockets out;
@@ -84,6 +93,8 @@ ActivatedSockets take_activated_sockets()
     }
     return out;
 }
+
+} // namespace
 
 std::vector<ActivatedSocket> take_activated_listeners()
 {
