@@ -3,6 +3,7 @@
 // descriptor cannot be spliced, the idle timeout and a stop. Each direction
 // runs on a thread of its own, as in a session; every wait is bounded.
 #include "session/relay.hpp"
+#include "session_threads.hpp"
 #include "tcpproxy/core/wake.hpp"
 #include "tcpproxy/net/socket.hpp"
 
@@ -10,7 +11,6 @@
 
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -81,33 +81,16 @@ bool at_end_of_stream(int fd)
     return wait_for(fd, POLLIN) && ::recv(fd, &c, 1, 0) == 0;
 }
 
-// The wake signal as a session thread has it: blocked outside the relay's
-// ppoll, so that a wake-up sent before the thread sleeps is not lost.
-void prepare_wake_signal()
-{
-    static const bool done = [] {
-        struct sigaction sa {};
-        sa.sa_handler = [](int) {};
-        sigemptyset(&sa.sa_mask);
-        ::sigaction(wake::signal_number(), &sa, nullptr);
-        return true;
-    }();
-    (void)done;
-}
-
 // One direction on its own thread.
 class RelayThread {
 public:
     RelayThread(int from, int to, Activity& activity) : activity_(activity)
     {
-        prepare_wake_signal();
+        test::prepare_wake_signal();
         std::promise<pthread_t> started;
         auto self = started.get_future();
         thread_ = std::thread([this, from, to, &activity, started = std::move(started)]() mutable {
-            sigset_t s;
-            sigemptyset(&s);
-            sigaddset(&s, wake::signal_number());
-            ::pthread_sigmask(SIG_BLOCK, &s, nullptr);
+            test::block_wake_signal();
             started.set_value(::pthread_self());
             outcome_.set_value(relay(from, to, activity, bytes_));
         });
