@@ -52,7 +52,8 @@ Result<UpstreamConnection> connect_upstream(const Service& service, std::uint16_
 Result<UpstreamConnection> connect_original(const Service& service, const Endpoint& to, const Activity& activity);
 
 // Sends all of `bytes` on the non-blocking socket `fd` before `deadline_ms`
-// (the activity's clock); `what` names them in the error.
+// (the activity's clock); `what` names them in the error. Fails at once when
+// the session is stopped (activity.stopping() tells).
 Result<void> send_all(int fd, std::string_view bytes, const Activity& activity, std::int64_t deadline_ms,
                       std::string_view what);
 

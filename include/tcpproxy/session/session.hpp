@@ -64,8 +64,9 @@ public:
     void stop(Status status, const std::string& reason);
 
 private:
-    // prepare() runs these in this order; each stage that can end the
-    // session returns false when it did (the session's end is then set).
+    // The stages prepare() runs, in this order. A stage that may refuse the
+    // connection returns false (admit: nothing) once it has ended the
+    // session; a stop from outside shows as activity_.stopping().
     bool prepare();
     bool identify();
     void match_section();
