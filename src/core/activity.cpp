@@ -39,7 +39,7 @@ Activity::Wait Activity::wait(int fd, short events) const
             return Wait::stopped;
         int ms = -1;
         if (timeout_ms_ > 0) {
-            const auto left = last_ms_.load(std::memory_order_relaxed) + timeout_ms_ - now_ms();
+            const auto left = last_ms_.load(std::memory_order_relaxed) + timeout_ms_ - now();
             if (left <= 0)
                 return Wait::idle;
             // +1: the coarse clock may lag; waking a hair late beats waking early and looping.
@@ -59,7 +59,7 @@ Activity::Wait Activity::wait_until(int fd, short events, std::int64_t deadline_
     for (;;) {
         if (stopping())
             return Wait::stopped;
-        const auto left = deadline_ms - now_ms();
+        const auto left = deadline_ms - now();
         if (left <= 0)
             return Wait::idle;
         pollfd p{fd, events, 0};

@@ -13,12 +13,6 @@ namespace {
 constexpr std::array<std::uint8_t, 12> v4_mapped_prefix{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 }
 
-bool IpAddress::is_unspecified() const
-{
-    const auto n = is_v4() ? 4 : 16;
-    return std::all_of(bytes.begin(), bytes.begin() + n, [](std::uint8_t b) { return b == 0; });
-}
-
 IpAddress IpAddress::unmapped() const
 {
     if (is_v4() || !std::equal(v4_mapped_prefix.begin(), v4_mapped_prefix.end(), bytes.begin()))

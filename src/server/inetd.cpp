@@ -1,6 +1,5 @@
 // inetd mode (reference §1): the client connection is stdin; one session,
 // then exit with its status number.
-#include "privileges.hpp"
 #include "process_setup.hpp"
 #include "tcpproxy/session/session.hpp"
 #include "tcpproxy/core/wake.hpp"

@@ -1,23 +1,23 @@
 #include "listener.hpp"
 
-#include "tcpproxy/process/launch.hpp"
+#include "socket_activation.hpp"
+#include "tcpproxy/core/wake.hpp"
 #include "tcpproxy/log/log.hpp"
 #include "tcpproxy/net/socket.hpp"
+#include "tcpproxy/process/launch.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace tcpproxy {
 
 namespace {
 
 constexpr int backlog = 4096;           // the kernel caps it at net.core.somaxconn
-constexpr int backoff_first_ms = 50;
-constexpr int backoff_max_ms = 1000;
 
 // Errors accept() reports for one connection (aborted, or a network error
 // pending on it): skip it and carry on.
@@ -73,7 +73,34 @@ std::vector<Fd> bind_sockets(std::uint16_t port, const BindPlan& plan)
     return out;
 }
 
+std::unique_ptr<Listener> bind_port(const PortConfig& p)
+{
+    try {
+        return std::make_unique<Listener>(p.port, bind_plan(p));
+    } catch (const std::system_error& e) {
+        throw std::runtime_error("port " + std::to_string(p.port) + ": " + e.what());
+    }
+}
+
 } // namespace
+
+BindPlan bind_plan(const PortConfig& port)
+{
+    BindPlan plan;
+    plan.wildcard = port.services.empty();
+    for (const auto& s : port.services) {
+        if (s.interface.kind != InterfaceSpec::Kind::address) {
+            plan.wildcard = true;
+            break;
+        }
+        const IpAddress a = s.interface.address.unmapped();
+        if (std::find(plan.addresses.begin(), plan.addresses.end(), a) == plan.addresses.end())
+            plan.addresses.push_back(a);
+    }
+    if (plan.wildcard)
+        plan.addresses.clear();
+    return plan;
+}
 
 Listener::Listener(std::uint16_t port, BindPlan plan) : Listener(port, plan, bind_sockets(port, plan))
 {
@@ -83,9 +110,6 @@ Listener::Listener(std::uint16_t port, BindPlan plan) : Listener(port, plan, bin
 Listener::Listener(std::uint16_t port, BindPlan plan, std::vector<Fd> sockets)
     : port_(port), plan_(std::move(plan)), sockets_(std::move(sockets)), inherited_(true)
 {
-    wake_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-    if (!wake_)
-        throw sys_error("eventfd");
     spare_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
     // Accepted sockets inherit TCP_NODELAY from the listening one (Linux):
     // set once here, not once per connection.
@@ -111,12 +135,11 @@ void Listener::start(SessionPool& pool, ConfigHolder& config, Reaper& reaper)
 
 void Listener::stop()
 {
-    if (!stopping_.exchange(true)) {
-        const std::uint64_t one = 1;
-        [[maybe_unused]] auto n = ::write(wake_.get(), &one, sizeof one);
-    }
+    stopping_.store(true);
     if (thread_.joinable()) {
-        pool_->wake_waiters(); // it may be waiting for a free slot rather than in poll()
+        // The acceptor waits in wake::poll() or for a free slot: both are woken.
+        wake::wake(thread_.native_handle());
+        pool_->wake_waiters();
         thread_.join();
     }
     sockets_.clear();
@@ -127,24 +150,20 @@ void Listener::run(SessionPool& pool, ConfigHolder& config, Reaper& reaper)
     std::vector<pollfd> fds;
     for (const auto& s : sockets_)
         fds.push_back({s.get(), POLLIN, 0});
-    fds.push_back({wake_.get(), POLLIN, 0});
-    const auto nsock = sockets_.size();
+    const auto nsock = fds.size();
     bool shortage = false; // inside an episode of running out of descriptors
-    int backoff_ms = 0;
+    AcceptBackoff backoff;
 
     while (!stopping_.load()) {
-        if (backoff_ms > 0) {
+        if (backoff.wait_ms() > 0) {
             // Out of descriptors: the pending connection is still readable, so
             // polling the socket now would spin. Wait (for stop() only) first.
-            pollfd w{wake_.get(), POLLIN, 0};
-            ::poll(&w, 1, backoff_ms);
+            wake::poll(nullptr, 0, backoff.wait_ms());
             if (stopping_.load())
                 break;
         }
-        if (::poll(fds.data(), fds.size(), -1) < 0)
-            continue;
-        if (fds[nsock].revents)
-            continue; // stop() poked us: the loop condition ends it
+        if (wake::poll(fds.data(), fds.size(), -1) < 0)
+            continue; // woken by stop() (EINTR): the loop condition ends it
         bool failed = false;
         for (std::size_t i = 0; i < nsock && !failed; ++i) {
             if (!(fds[i].revents & POLLIN))
@@ -160,7 +179,7 @@ void Listener::run(SessionPool& pool, ConfigHolder& config, Reaper& reaper)
                     log::notice("port " + std::to_string(port_) + ": accepting connections again");
                     shortage = false;
                 }
-                backoff_ms = 0;
+                backoff.succeeded();
                 pool.launch(slot, SessionStart{Fd(fd), config.get(), reaper.next_session_id(),
                                                Endpoint::from_sockaddr(reinterpret_cast<const sockaddr*>(&peer))});
                 continue;
@@ -171,13 +190,13 @@ void Listener::run(SessionPool& pool, ConfigHolder& config, Reaper& reaper)
                 continue;
             if (!shortage) {
                 // Once per episode, not once per attempt.
-                log::error("port " + std::to_string(port_) + ": " + log::syscall_failed("accept4", err) +
+                log::error("port " + std::to_string(port_) + ": " + errno_text("accept4", err) +
                            (out_of_resources(err) ? "; turning connections away until descriptors are free" : ""));
                 shortage = true;
             }
             if (out_of_resources(err))
                 shed(fds[i].fd, config, reaper);
-            backoff_ms = backoff_ms ? std::min(backoff_ms * 2, backoff_max_ms) : backoff_first_ms;
+            backoff.failed();
             failed = true;
         }
     }
@@ -212,6 +231,81 @@ void Listener::shed(int sock, ConfigHolder& config, Reaper& reaper)
         reaper.submit(std::move(r));
     }
     spare_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+}
+
+// --- The set of listeners ----------------------------------------------------
+
+void ListenerSet::bind_all(const Config& config)
+{
+    // Sockets passed by systemd serve the ports they are bound to, whatever
+    // the interface lines say (the socket unit chose the addresses); the
+    // sections still match each connection by its local address.
+    auto activated = take_activated_listeners();
+    for (const auto& p : config.ports) {
+        std::vector<Fd> mine;
+        std::string where;
+        for (auto& a : activated) {
+            if (a.fd && a.port == p.port) {
+                mine.push_back(std::move(a.fd));
+                where += (where.empty() ? "" : ", ") + a.address;
+            }
+        }
+        if (mine.empty()) {
+            listeners_[p.port] = bind_port(p);
+            continue;
+        }
+        listeners_[p.port] = std::make_unique<Listener>(p.port, bind_plan(p), std::move(mine));
+        log::notice("port " + std::to_string(p.port) + ": using the socket(s) passed by systemd (" + where + ")");
+    }
+    for (auto& a : activated)
+        if (a.fd)
+            log::warning("socket activation: " + a.address + " matches no configured port; closed");
+}
+
+void ListenerSet::start_all(SessionPool& pool, ConfigHolder& holder, Reaper& reaper)
+{
+    for (auto& [port, l] : listeners_)
+        l->start(pool, holder, reaper);
+}
+
+void ListenerSet::update(const Config& config, SessionPool& pool, ConfigHolder& holder, Reaper& reaper)
+{
+    std::map<std::uint16_t, std::unique_ptr<Listener>> next;
+    for (const auto& p : config.ports) {
+        auto it = listeners_.find(p.port);
+        // A socket from systemd cannot be bound again by us: it stays while its port does.
+        if (it != listeners_.end() && (it->second->inherited() || it->second->plan() == bind_plan(p))) {
+            next[p.port] = std::move(it->second);
+            listeners_.erase(it);
+        }
+    }
+    // Close what goes (or is bound differently) before binding what comes:
+    // the same port may be in both.
+    for (auto& [port, l] : listeners_) {
+        l->stop();
+        log::notice("port " + std::to_string(port) + ": closed");
+    }
+    listeners_.clear();
+    for (const auto& p : config.ports) {
+        if (next.count(p.port))
+            continue;
+        try {
+            auto l = bind_port(p);
+            l->start(pool, holder, reaper);
+            next[p.port] = std::move(l);
+            log::notice("port " + std::to_string(p.port) + ": listening");
+        } catch (const std::exception& e) {
+            log::error(e.what());
+        }
+    }
+    listeners_ = std::move(next);
+}
+
+void ListenerSet::stop_all()
+{
+    for (auto& [port, l] : listeners_)
+        l->stop();
+    listeners_.clear();
 }
 
 } // namespace tcpproxy

@@ -1,10 +1,15 @@
 #include "process_setup.hpp"
 
-#include <algorithm>
-
+#include "tcpproxy/config/dispatch.hpp"
 #include "tcpproxy/core/wake.hpp"
+#include "tcpproxy/net/socket.hpp"
+#include "tcpproxy/process/identity.hpp"
+#include "tcpproxy/process/launch.hpp"
 
 #include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
 
 namespace tcpproxy {
 
@@ -25,6 +30,49 @@ log::Options log_options(const Config& config, bool to_stderr)
     o.to_syslog = true;
     o.debug = config.debug;
     return o;
+}
+
+namespace {
+
+void become_or_warn(const Credentials& c)
+{
+    if (c.uid == 0) {
+        log::warning("user root: client data is handled as root");
+        return;
+    }
+    become(c);
+    log::info("handling connections as " + describe_ids());
+}
+
+} // namespace
+
+std::unique_ptr<Spawner> drop_privileges_standalone(const CommandLine& cl, const Config& config,
+                                                    const std::string& pidfile)
+{
+    if (::geteuid() != 0)
+        return nullptr;
+    const auto fallback = default_credentials();
+    auto spawner = Spawner::start(cl, config, pidfile);
+    launch::use_spawner(spawner->client(), fallback);
+    become_or_warn(process_credentials(config, fallback));
+    return spawner;
+}
+
+void drop_privileges_inetd(const Config& config, int client)
+{
+    if (::geteuid() != 0)
+        return;
+    const auto fallback = default_credentials();
+    Credentials c = fallback;
+    try {
+        const auto local = local_endpoint(client);
+        if (const auto* port = find_port(config, local.port))
+            if (const auto* s = match_service(*port, local.ip, interface_addresses))
+                c = credentials_for(s->user, fallback);
+    } catch (const std::system_error&) {
+        // The client is gone already: the session reports it; drop to the default all the same.
+    }
+    become_or_warn(c);
 }
 
 } // namespace tcpproxy

@@ -103,12 +103,6 @@ std::size_t SessionPool::size() const
     return limit_;
 }
 
-std::size_t SessionPool::busy() const
-{
-    std::lock_guard lock(mutex_);
-    return busy_;
-}
-
 SessionPool::Slot* SessionPool::reserve(const std::atomic<bool>& cancelled)
 {
     std::unique_lock lock(mutex_);

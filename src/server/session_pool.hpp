@@ -1,8 +1,9 @@
 #pragma once
 // The pool of session slots, created at start-up: each slot is a Session and
-// two threads with small stacks that wait for it (no thread is created per
-// connection). When `limit` slots are busy, acceptors block in reserve() and
-// new connections wait in the kernel's listen backlog. A reload may change
+// two threads with small stacks that wait for it, so serving a connection
+// creates no thread (a captured session's writer does start one of its own,
+// report/capture). When `limit` slots are busy, acceptors block in reserve()
+// and new connections wait in the kernel's listen backlog. A reload may change
 // the limit: more slots are created at once; a lower limit lets running
 // sessions finish and keeps the spare threads idle.
 #include "tcpproxy/session/session.hpp"
@@ -33,7 +34,6 @@ public:
 
     // The most sessions served at once.
     std::size_t size() const;
-    std::size_t busy() const;
 
     // Serves up to `sessions` at once from now on (creating slots as needed,
     // fewer with a log line when the system refuses threads); returns the new limit.

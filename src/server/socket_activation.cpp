@@ -12,7 +12,6 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
-#include <cstring>
 #include <mutex>
 #include <optional>
 #include <string_view>
@@ -51,8 +50,17 @@ bool is_listening_tcp(int fd)
 std::mutex kept_mutex;
 std::vector<ActivatedSocket> kept;
 
-} // namespace
+struct ActivatedSockets {
+    std::vector<ActivatedSocket> listening;
+    Fd connection;
+    std::vector<std::string> ignored;
+};
 
+// The passed sockets: listening TCP sockets go to `listening`; a single
+// connected TCP socket (Accept=yes without StandardInput=socket) to
+// `connection`; anything else is closed and named in `ignored`. Clears the
+// variables so that no handler program inherits them, and marks every
+// descriptor close-on-exec. Empty when LISTEN_PID is not this process.
 ActivatedSockets take_activated_sockets()
 {
     ActivatedSockets out;
@@ -86,6 +94,8 @@ ActivatedSockets take_activated_sockets()
     return out;
 }
 
+} // namespace
+
 std::vector<ActivatedSocket> take_activated_listeners()
 {
     std::lock_guard lock(kept_mutex);
@@ -98,7 +108,7 @@ std::vector<std::string> adopt_activated_sockets()
     if (got.connection && !is_connected_tcp_socket(STDIN_FILENO)) {
         // inetd mode reads its connection from stdin, however it was passed.
         if (::dup2(got.connection.get(), STDIN_FILENO) < 0)
-            got.ignored.push_back("the connection (" + std::string(::strerror(errno)) + ")");
+            got.ignored.push_back("the connection (" + errno_text("dup2") + ")");
     }
     std::lock_guard lock(kept_mutex);
     kept = std::move(got.listening);

@@ -1,9 +1,8 @@
 // Standalone daemon life (reference §1): bind, go to the background, serve,
 // and react to signals: SIGTERM/SIGINT shut down cleanly, SIGHUP reloads.
 #include "daemon.hpp"
-#include "listener_set.hpp"
+#include "listener.hpp"
 #include "tcpproxy/process/launch.hpp"
-#include "privileges.hpp"
 #include "process_setup.hpp"
 #include "session_pool.hpp"
 #include "tcpproxy/core/wake.hpp"

@@ -2,7 +2,7 @@
 // pipe, pipe -> socket; no allocation, no lock and no log per chunk.
 #include "relay.hpp"
 
-#include "pipe_pool.hpp"
+#include "tcpproxy/core/fd.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -11,7 +11,9 @@
 
 #include <cerrno>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <vector>
 
 namespace tcpproxy {
 
@@ -20,7 +22,62 @@ namespace {
 using Kind = RelayOutcome::Kind;
 using Wait = Activity::Wait;
 
-constexpr std::size_t splice_chunk = static_cast<std::size_t>(PipePool::pipe_bytes);
+constexpr int pipe_bytes = 1 << 18; // asked of F_SETPIPE_SZ; the kernel may give less
+
+struct Pipe {
+    Fd read;
+    Fd write;
+};
+
+// Pipes for splice(2), shared by all sessions. A direction takes a pipe only
+// while it has data in flight and gives it back as soon as its source has
+// nothing more to read, so an idle session holds no pipe (only its two
+// sockets): that is what lets thousands of idle sessions fit the descriptor
+// limit. Taking and returning costs one uncontended lock per burst of data,
+// never one per chunk.
+class PipePool {
+public:
+    static PipePool& instance()
+    {
+        static PipePool pool;
+        return pool;
+    }
+
+    // A clean (empty) pipe, or none when no descriptor is left for one.
+    std::optional<Pipe> acquire()
+    {
+        {
+            std::lock_guard lock(mutex_);
+            if (!free_.empty()) {
+                Pipe p = std::move(free_.back());
+                free_.pop_back();
+                return p;
+            }
+        }
+        int fds[2];
+        if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0)
+            return std::nullopt;
+        // A larger pipe moves more per splice pair; failure (pipe-max-size,
+        // per-user pipe limits) leaves the default, which still works.
+        ::fcntl(fds[1], F_SETPIPE_SZ, pipe_bytes);
+        return Pipe{Fd(fds[0]), Fd(fds[1])};
+    }
+
+    // Only empty pipes may come back; a pipe holding bytes is simply closed.
+    void release(Pipe pipe)
+    {
+        std::lock_guard lock(mutex_);
+        if (free_.size() < capacity)
+            free_.push_back(std::move(pipe));
+    }
+
+private:
+    static constexpr std::size_t capacity = 32; // idle pipes kept for reuse; the rest are closed
+    std::mutex mutex_;
+    std::vector<Pipe> free_;
+};
+
+constexpr std::size_t splice_chunk = static_cast<std::size_t>(pipe_bytes);
 constexpr std::size_t copy_buffer_bytes = 64 * 1024;
 // A splice that brought less than this has most likely emptied the socket (a
 // request, a reply): go back to waiting rather than splice once more only to
@@ -32,13 +89,16 @@ RelayOutcome from_wait(Wait w) { return {w == Wait::idle ? Kind::idle : Kind::st
 
 bool again(int err) { return err == EAGAIN || err == EWOULDBLOCK; }
 
-// Moves `n` bytes out of the pipe into `to`, waiting for room as needed.
-std::optional<RelayOutcome> drain(int pipe_read, int to, std::size_t n, Activity& activity, std::uint64_t& bytes)
+// Writes `n` bytes to `to`, each piece with `write(offset, left)` (one system
+// call: bytes written, or -1 and errno), waiting for room as needed.
+template <typename Write>
+std::optional<RelayOutcome> write_all(int to, std::size_t n, Activity& activity, std::uint64_t& bytes, Write write)
 {
-    while (n > 0) {
-        const ssize_t m = ::splice(pipe_read, nullptr, to, nullptr, n, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    std::size_t off = 0;
+    while (off < n) {
+        const ssize_t m = write(off, n - off);
         if (m > 0) {
-            n -= static_cast<std::size_t>(m);
+            off += static_cast<std::size_t>(m);
             bytes += static_cast<std::uint64_t>(m);
             activity.touch();
             continue;
@@ -53,6 +113,14 @@ std::optional<RelayOutcome> drain(int pipe_read, int to, std::size_t n, Activity
         return RelayOutcome{Kind::write_failed, m < 0 ? errno : EPIPE};
     }
     return std::nullopt;
+}
+
+// Moves `n` bytes out of the pipe into `to`.
+std::optional<RelayOutcome> drain(int pipe_read, int to, std::size_t n, Activity& activity, std::uint64_t& bytes)
+{
+    return write_all(to, n, activity, bytes, [pipe_read, to](std::size_t, std::size_t left) {
+        return ::splice(pipe_read, nullptr, to, nullptr, left, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    });
 }
 
 // Plain read/write for when splice cannot be used (no pipe descriptor left,
@@ -80,26 +148,16 @@ public:
                 return RelayOutcome{Kind::read_failed, errno};
             }
             activity.touch();
-            std::size_t off = 0;
-            while (off < static_cast<std::size_t>(n)) {
-                const ssize_t m = ::send(to, buffer_.get() + off, static_cast<std::size_t>(n) - off, MSG_NOSIGNAL);
-                if (m > 0) {
-                    if (capture) // never waits for the disk: a bounded buffer, else a DROP record
-                        capture->record(dir, buffer_.get() + off, static_cast<std::size_t>(m));
-                    off += static_cast<std::size_t>(m);
-                    bytes += static_cast<std::uint64_t>(m);
-                    activity.touch();
-                    continue;
-                }
-                if (m < 0 && errno == EINTR)
-                    continue;
-                if (m < 0 && again(errno)) {
-                    if (const auto w = activity.wait(to, POLLOUT); w != Wait::ready)
-                        return from_wait(w);
-                    continue;
-                }
-                return RelayOutcome{Kind::write_failed, m < 0 ? errno : EPIPE};
-            }
+            char* const data = buffer_.get();
+            auto send = [&](std::size_t off, std::size_t left) {
+                const ssize_t m = ::send(to, data + off, left, MSG_NOSIGNAL);
+                // Recording never waits for the disk: a bounded buffer, else a DROP record.
+                if (m > 0 && capture)
+                    capture->record(dir, data + off, static_cast<std::size_t>(m));
+                return m;
+            };
+            if (auto out = write_all(to, static_cast<std::size_t>(n), activity, bytes, send))
+                return out;
         }
     }
 

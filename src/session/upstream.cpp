@@ -1,5 +1,6 @@
 #include "upstream.hpp"
 
+#include "tcpproxy/config/dispatch.hpp"
 #include "tcpproxy/log/log.hpp"
 #include "tcpproxy/net/socket.hpp"
 
@@ -19,19 +20,16 @@ namespace {
 std::atomic<std::uint64_t> rotation{0};
 
 // The host's addresses: an IP literal as is, a name through the resolver.
-std::vector<IpAddress> resolve(const std::string& host, std::string& error)
+Result<std::vector<IpAddress>> resolve(const std::string& host)
 {
     if (auto ip = IpAddress::parse(host))
-        return {*ip};
+        return std::vector<IpAddress>{*ip};
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     addrinfo* res = nullptr;
-    const int rc = ::getaddrinfo(host.c_str(), nullptr, &hints, &res);
-    if (rc != 0) {
-        error = "getaddrinfo(" + host + "): " + ::gai_strerror(rc);
-        return {};
-    }
+    if (const int rc = ::getaddrinfo(host.c_str(), nullptr, &hints, &res); rc != 0)
+        return fail("getaddrinfo(" + host + "): " + ::gai_strerror(rc)); // not errno: the resolver's own codes
     std::vector<IpAddress> out;
     for (auto* a = res; a; a = a->ai_next) {
         const auto ip = Endpoint::from_sockaddr(a->ai_addr).ip;
@@ -49,9 +47,9 @@ std::optional<IpAddress> source_for(const Service& s)
     return s.srcip;
 }
 
-// One attempt. Returns the connected socket, or sets `error`.
-Fd attempt(const Endpoint& to, const std::optional<IpAddress>& source, const Activity& activity,
-           std::int64_t deadline_ms, std::string& error, bool& stopped)
+// One attempt: the connected socket, or why not.
+Result<Fd> attempt(const Endpoint& to, const std::optional<IpAddress>& source, const Activity& activity,
+                   std::int64_t deadline_ms)
 {
     Fd fd = tcp_socket_for(to.ip);
     if (source) {
@@ -61,26 +59,20 @@ Fd attempt(const Endpoint& to, const std::optional<IpAddress>& source, const Act
         ::setsockopt(fd.get(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
         sockaddr_storage ss{};
         const auto len = Endpoint{*source, 0}.to_sockaddr(ss);
-        if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&ss), len) < 0) {
-            error = log::syscall_failed("bind(" + source->str() + ")", errno);
-            return {};
-        }
+        if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&ss), len) < 0)
+            return fail(errno_text("bind(" + source->str() + ")"));
     }
     sockaddr_storage ss{};
     const auto len = to.to_sockaddr(ss);
     if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&ss), len) == 0)
         return fd;
-    if (errno != EINPROGRESS && errno != EINTR) {
-        error = log::syscall_failed("connect", errno);
-        return {};
-    }
+    if (errno != EINPROGRESS && errno != EINTR)
+        return fail(errno_text("connect"));
     switch (activity.wait_until(fd.get(), POLLOUT, deadline_ms)) {
     case Activity::Wait::stopped:
-        stopped = true;
-        return {};
+        return fail("stopped");
     case Activity::Wait::idle:
-        error = "connect: timed out";
-        return {};
+        return fail("connect: timed out");
     case Activity::Wait::ready:
         break;
     }
@@ -88,14 +80,51 @@ Fd attempt(const Endpoint& to, const std::optional<IpAddress>& source, const Act
     socklen_t elen = sizeof err;
     if (::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &elen) < 0)
         err = errno;
-    if (err != 0) {
-        error = log::syscall_failed("connect", err);
-        return {};
-    }
+    if (err != 0)
+        return fail(errno_text("connect", err));
     return fd;
 }
 
+UpstreamConnection reached(const Service& service, Fd fd, const Endpoint& to, std::string name)
+{
+    UpstreamConnection u;
+    u.fd = std::move(fd);
+    u.server = to;
+    u.server_name = std::move(name);
+    if (service.extended_info)
+        u.outgoing = local_endpoint(u.fd.get());
+    return u;
+}
+
+std::int64_t connect_deadline(const Service& service, const Activity& activity)
+{
+    return activity.now() + static_cast<std::int64_t>(service.connect_timeout()) * 1000;
+}
+
 } // namespace
+
+RedirectAction redirect_action(RedirectMode mode, bool redirected, bool exec, bool loops)
+{
+    if (mode == RedirectMode::none)
+        return RedirectAction::configured;
+    if (redirected && loops)
+        return RedirectAction::refuse_loop;
+    if (mode == RedirectMode::forward_only && !redirected)
+        return RedirectAction::refuse_direct;
+    if (redirected && !exec && (mode == RedirectMode::forward || mode == RedirectMode::forward_only))
+        return RedirectAction::original;
+    return RedirectAction::configured;
+}
+
+bool is_own_listener(const Config& config, const Endpoint& to)
+{
+    for (const auto& p : config.ports) {
+        if (p.port != to.port)
+            continue;
+        return match_service(p, to.ip, interface_addresses) != nullptr && is_local_address(to.ip);
+    }
+    return false;
+}
 
 IpAddress rotate_address(const IpAddress& first, const IpAddress& last, std::uint64_t n)
 {
@@ -122,74 +151,74 @@ IpAddress rotate_address(const IpAddress& first, const IpAddress& last, std::uin
     return a;
 }
 
-UpstreamResult connect_upstream(const Service& service, std::uint16_t local_port, const Activity& activity,
-                                std::uint64_t session_id)
+Result<UpstreamConnection> connect_upstream(const Service& service, std::uint16_t local_port, const Activity& activity,
+                                  std::uint64_t session_id)
 {
-    UpstreamResult r;
     const auto source = source_for(service);
-    const std::int64_t timeout_ms = static_cast<std::int64_t>(service.connect_timeout()) * 1000;
+    int failures = 0;
+    std::string error = "no server";
     for (const auto& up : service.servers) {
-        std::string error;
-        auto addresses = resolve(up.host, error);
-        if (source)
-            std::erase_if(addresses, [&](const IpAddress& a) { return a.is_v4() != source->is_v4(); });
-        if (addresses.empty() && error.empty())
-            error = "no address of " + up.host + " matches the family of the source address " + source->str();
-        bool reached = false;
-        for (const auto& ip : addresses) {
-            const Endpoint to{ip, up.port.value_or(local_port)};
-            bool stopped = false;
-            Fd fd = attempt(to, source, activity, Activity::now_ms() + timeout_ms, error, stopped);
-            if (stopped) {
-                r.stopped = true;
-                return r;
+        auto addresses = resolve(up.host);
+        if (!addresses) {
+            error = addresses.error().message;
+        } else {
+            if (source)
+                std::erase_if(*addresses, [&](const IpAddress& a) { return a.is_v4() != source->is_v4(); });
+            error = addresses->empty()
+                        ? "no address of " + up.host + " matches the family of the source address " + source->str()
+                        : "server " + up.text + ": no address";
+            for (const auto& ip : *addresses) {
+                const Endpoint to{ip, up.port.value_or(local_port)};
+                auto fd = attempt(to, source, activity, connect_deadline(service, activity));
+                if (activity.stopping())
+                    return fail("stopped"); // the session has ended already: nothing to log
+                if (fd) {
+                    auto u = reached(service, std::move(*fd), to, up.host);
+                    u.failures = failures;
+                    return u;
+                }
+                error = "server " + to.str() + ": " + fd.error().message;
             }
-            if (fd) {
-                r.fd = std::move(fd);
-                r.server = to;
-                r.server_name = up.host;
-                if (service.extended_info)
-                    r.outgoing = local_endpoint(r.fd.get());
-                reached = true;
-                break;
-            }
-            error = "server " + to.str() + ": " + error;
         }
-        if (reached)
-            return r;
-        ++r.failures;
-        if (error.empty())
-            error = "server " + up.text + ": no address";
+        ++failures;
         log::warning(error, session_id);
-        r.error = error;
     }
-    return r;
+    return fail(error);
 }
 
-UpstreamResult connect_original(const Service& service, const Endpoint& to, const Activity& activity)
+Result<UpstreamConnection> connect_original(const Service& service, const Endpoint& to, const Activity& activity)
 {
-    UpstreamResult r;
     auto source = source_for(service);
     if (source && source->is_v4() != to.ip.is_v4())
         source.reset(); // srcip/rotate of the other family does not apply to this destination
-    std::string error;
-    bool stopped = false;
-    const auto deadline = Activity::now_ms() + static_cast<std::int64_t>(service.connect_timeout()) * 1000;
-    Fd fd = attempt(to, source, activity, deadline, error, stopped);
-    if (stopped) {
-        r.stopped = true;
-        return r;
+    auto fd = attempt(to, source, activity, connect_deadline(service, activity));
+    if (!fd)
+        return fail("original destination " + to.str() + ": " + fd.error().message);
+    return reached(service, std::move(*fd), to, to.ip.str());
+}
+
+Result<void> send_all(int fd, std::string_view bytes, const Activity& activity, std::int64_t deadline_ms,
+                      std::string_view what)
+{
+    std::size_t sent = 0;
+    while (sent < bytes.size()) {
+        const ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+        if (n > 0) {
+            sent += static_cast<std::size_t>(n);
+            continue;
+        }
+        if (n < 0 && errno != EAGAIN && errno != EINTR)
+            return fail(std::string(what) + ": " + errno_text("send"));
+        switch (activity.wait_until(fd, POLLOUT, deadline_ms)) {
+        case Activity::Wait::stopped:
+            return fail("stopped");
+        case Activity::Wait::idle:
+            return fail(std::string(what) + ": send timed out");
+        case Activity::Wait::ready:
+            break;
+        }
     }
-    if (!fd) {
-        r.error = "original destination " + to.str() + ": " + error;
-        return r;
-    }
-    r.fd = std::move(fd);
-    r.server = to;
-    r.server_name = to.ip.str();
-    if (service.extended_info)
-        r.outgoing = local_endpoint(r.fd.get());
-    return r;
+    return {};
 }
 
 } // namespace tcpproxy

@@ -1,4 +1,4 @@
-#include "server/bind_plan.hpp"
+#include "server/listener.hpp"
 #include "tcpproxy/config/dispatch.hpp"
 
 #include <boost/test/unit_test.hpp>

@@ -1,4 +1,4 @@
-#include "session/redirect.hpp"
+#include "session/upstream.hpp"
 
 #include <boost/test/unit_test.hpp>
 

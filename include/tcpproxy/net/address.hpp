@@ -20,7 +20,6 @@ struct IpAddress {
 
     bool is_v4() const { return family == Family::v4; }
     unsigned bits() const { return is_v4() ? 32u : 128u; }
-    bool is_unspecified() const;
     IpAddress unmapped() const;          // ::ffff:a.b.c.d -> a.b.c.d
     std::string str() const;             // 127.0.0.1, ::1
     bool same_prefix(const IpAddress& other, unsigned prefix) const;

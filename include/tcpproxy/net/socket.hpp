@@ -4,6 +4,7 @@
 #include "tcpproxy/net/address.hpp"
 #include "tcpproxy/core/fd.hpp"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,5 +38,16 @@ std::vector<IpAddress> interface_addresses(const std::string& nic);
 
 // The name of an address by reverse lookup, or its text when there is none.
 std::string host_name_of(const IpAddress& ip);
+
+// The original destination of a connection that an iptables/nftables
+// REDIRECT or DNAT rule sent to us (reference §4.4), from the connection
+// tracking table (SO_ORIGINAL_DST for IPv4, also for IPv4 clients on a
+// dual-stack socket; IP6T_SO_ORIGINAL_DST for IPv6), when it differs from
+// `local`. Nothing for a connection that came straight to us, or when the
+// kernel tracks none.
+std::optional<Endpoint> redirected_from(int fd, const Endpoint& local);
+
+// Whether `ip` is an address of this host (binding to it succeeds).
+bool is_local_address(const IpAddress& ip);
 
 } // namespace tcpproxy

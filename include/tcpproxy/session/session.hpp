@@ -7,13 +7,14 @@
 // client -> server direction; the secondary runs server -> client. Whichever
 // leaves last closes the sockets and hands the record to the host (which
 // passes it to the reaper); that call is the last touch of the object.
+#include "tcpproxy/config/config.hpp"
+#include "tcpproxy/config/session_record.hpp"
 #include "tcpproxy/core/activity.hpp"
+#include "tcpproxy/core/error.hpp"
+#include "tcpproxy/core/fd.hpp"
 #include "tcpproxy/process/child.hpp"
 #include "tcpproxy/report/capture.hpp"
-#include "tcpproxy/config/config.hpp"
-#include "tcpproxy/core/fd.hpp"
 #include "tcpproxy/report/reaper.hpp"
-#include "tcpproxy/config/session_record.hpp"
 
 #include <pthread.h>
 
@@ -22,10 +23,13 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace tcpproxy {
 
 class Session;
+struct RelayOutcome;
+enum class RedirectAction;
 
 class SessionHost {
 public:
@@ -60,16 +64,30 @@ public:
     void stop(Status status, const std::string& reason);
 
 private:
-    enum class Side { client, server };
-
+    // The stages prepare() runs, in this order. A stage that may refuse the
+    // connection returns false (admit: nothing) once it has ended the
+    // session; a stop from outside shows as activity_.stopping().
     bool prepare();
+    bool identify();
+    void match_section();
+    Result<void> take_proxy_header();
+    void name_client();
+    void find_original_destination();
+    std::optional<RedirectAction> admit(const Result<void>& proxy_header);
     bool access_allowed();
     void run_handler();
-    void on_relay_end(const struct RelayOutcome& out, bool to_server);
+    bool connect(RedirectAction redirect);
+    bool send_proxy_header();
+    void open_capture();
+
+    Result<Child> start_program(const std::vector<std::string>& argv, int in_out, Fd& err_read);
+    bool refuse(Status status, std::string reason);
+    void on_relay_end(const RelayOutcome& out, bool to_server);
     void end(Status status, std::string reason, bool reset_client = false, bool reset_server = false);
     void enter(int which);
     void leave(int which);
     void finish();
+    void close_capture();
 
     SessionHost& host_;
     Reaper& reaper_;

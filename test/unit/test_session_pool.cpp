@@ -1,0 +1,150 @@
+// The session pool (server/session_pool.cpp): a slot is reserved, launched,
+// and comes back when its session finishes; never more than the limit are
+// out at once; the limit shrinks and grows. The sessions launched here end at
+// once (a configuration without ports: no section, ACCESS), so a slot's
+// return is what the test waits for, each wait bounded.
+#include "server/session_pool.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <sys/socket.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <memory>
+
+using namespace tcpproxy;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr std::size_t stack_bytes = 1 << 20; // not under test: room for sanitizers
+
+// Long enough to see that a reserve() is held back, short enough for a unit test.
+constexpr auto held_back = 100ms;
+constexpr auto deadline = 10s;
+
+ConfigPtr no_ports()
+{
+    auto c = std::make_shared<Config>();
+    c->resolve_names = false;
+    return c;
+}
+
+// A session that ends at once: a connected client, a configuration without a section for it.
+SessionStart start(Reaper& reaper)
+{
+    int sv[2];
+    BOOST_REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) == 0);
+    ::close(sv[1]); // the client is gone by the time the session looks: it ends at once either way
+    return SessionStart{Fd(sv[0]), no_ports(), reaper.next_session_id()};
+}
+
+std::future<SessionPool::Slot*> reserve_async(SessionPool& pool, const std::atomic<bool>& cancelled)
+{
+    return std::async(std::launch::async, [&pool, &cancelled] { return pool.reserve(cancelled); });
+}
+
+struct Fixture {
+    Reaper reaper{Reaper::Mode::inline_};
+    std::atomic<bool> never{false};
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(session_pool)
+
+BOOST_FIXTURE_TEST_CASE(a_finished_slot_is_reused, Fixture)
+{
+    SessionPool pool(1, stack_bytes, reaper, 1);
+    BOOST_TEST(pool.size() == 1u);
+    auto* first = pool.reserve(never);
+    BOOST_REQUIRE(first);
+    pool.launch(first, start(reaper));
+    // The only slot comes back once its session has finished.
+    for (int i = 0; i < 20; ++i) {
+        auto next = reserve_async(pool, never);
+        BOOST_REQUIRE(next.wait_for(deadline) == std::future_status::ready);
+        auto* slot = next.get();
+        BOOST_TEST(slot == first);
+        pool.launch(slot, start(reaper));
+    }
+    auto last = reserve_async(pool, never);
+    BOOST_REQUIRE(last.wait_for(deadline) == std::future_status::ready);
+    pool.unreserve(last.get());
+}
+
+BOOST_FIXTURE_TEST_CASE(the_limit_is_never_exceeded, Fixture)
+{
+    SessionPool pool(2, stack_bytes, reaper, 1);
+    auto* a = pool.reserve(never);
+    auto* b = pool.reserve(never);
+    BOOST_REQUIRE(a);
+    BOOST_REQUIRE(b);
+    BOOST_TEST(a != b);
+    auto third = reserve_async(pool, never);
+    BOOST_TEST((third.wait_for(held_back) == std::future_status::timeout), "a third slot while two are out");
+    pool.unreserve(a);
+    BOOST_REQUIRE(third.wait_for(deadline) == std::future_status::ready);
+    BOOST_TEST(third.get() == a);
+    // A launched session's slot comes back the same way.
+    pool.launch(b, start(reaper));
+    auto fourth = reserve_async(pool, never);
+    BOOST_REQUIRE(fourth.wait_for(deadline) == std::future_status::ready);
+    BOOST_TEST(fourth.get() == b);
+    pool.unreserve(a);
+    pool.unreserve(b);
+}
+
+BOOST_FIXTURE_TEST_CASE(shrinking_holds_new_sessions_back_and_growing_lets_them_in, Fixture)
+{
+    SessionPool pool(3, stack_bytes, reaper, 1);
+    BOOST_TEST(pool.resize(1) == 1u);
+    BOOST_TEST(pool.size() == 1u);
+    auto* a = pool.reserve(never);
+    BOOST_REQUIRE(a);
+    auto waiting = reserve_async(pool, never);
+    BOOST_TEST((waiting.wait_for(held_back) == std::future_status::timeout), "over the lowered limit");
+    // Growing past the slots there are creates more; the waiter gets one at once.
+    BOOST_TEST(pool.resize(4) == 4u);
+    BOOST_TEST(pool.size() == 4u);
+    BOOST_REQUIRE(waiting.wait_for(deadline) == std::future_status::ready);
+    auto* b = waiting.get();
+    auto* c = pool.reserve(never);
+    auto* d = pool.reserve(never);
+    BOOST_REQUIRE(b);
+    BOOST_REQUIRE(c);
+    BOOST_REQUIRE(d);
+    BOOST_TEST((a != b && a != c && a != d && b != c && b != d && c != d));
+    auto fifth = reserve_async(pool, never);
+    BOOST_TEST((fifth.wait_for(held_back) == std::future_status::timeout), "a fifth slot under a limit of 4");
+    pool.unreserve(d);
+    BOOST_REQUIRE(fifth.wait_for(deadline) == std::future_status::ready);
+    BOOST_TEST(fifth.get() == d);
+    for (auto* s : {a, b, c, d})
+        pool.unreserve(s);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_cancelled_reserve_returns_no_slot, Fixture)
+{
+    SessionPool pool(1, stack_bytes, reaper, 1);
+    auto* a = pool.reserve(never);
+    BOOST_REQUIRE(a);
+    std::atomic<bool> cancelled{false};
+    auto waiting = reserve_async(pool, cancelled);
+    BOOST_TEST((waiting.wait_for(held_back) == std::future_status::timeout));
+    cancelled = true;
+    pool.wake_waiters();
+    BOOST_REQUIRE(waiting.wait_for(deadline) == std::future_status::ready);
+    BOOST_TEST(waiting.get() == nullptr);
+    pool.unreserve(a);
+}
+
+BOOST_FIXTURE_TEST_CASE(stopping_with_no_session_running_is_immediate, Fixture)
+{
+    SessionPool pool(2, stack_bytes, reaper, 1);
+    BOOST_TEST(pool.stop_sessions(Status::proxy, "test", 0ms));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
