@@ -1,15 +1,12 @@
 #include "error_handler.hpp"
 
+#include "tcpproxy/core/text.hpp"
+
 #include <cstdio>
 
 namespace tcpproxy::grammar {
 
 namespace {
-
-bool is_control(char c) {
-    auto u = static_cast<unsigned char>(c);
-    return u < 0x20 || u == 0x7f;
-}
 
 std::string control_message(char c) {
     char hex[8];
@@ -39,7 +36,7 @@ void ErrorHandler::syntax_error(iterator_type line_start, iterator_type where, c
     const auto end = source_.text().end();
     const bool at_line_end = where == end || *where == '\n' ||
                              (*where == '\r' && where + 1 != end && where[1] == '\n');
-    if (!at_line_end && is_control(*where)) {
+    if (!at_line_end && text::is_control(static_cast<unsigned char>(*where))) {
         report(where, control_message(*where));
         return;
     }

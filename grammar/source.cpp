@@ -1,5 +1,7 @@
 #include "tcpproxy/grammar/source.hpp"
 
+#include "tcpproxy/core/text.hpp"
+
 #include <algorithm>
 
 namespace tcpproxy::grammar {
@@ -33,11 +35,11 @@ std::string_view Source::line_text(int line) const {
 
 std::string Source::excerpt(int line) const {
     std::string shown(line_text(line));
-    for (auto& c : shown) {
-        auto u = static_cast<unsigned char>(c);
-        if ((u < 0x20 && c != '\t') || u == 0x7f)
+    // Byte for byte (not text::clean, which also takes tabs and folds a C1
+    // control's two bytes into one), so the caret column still lines up.
+    for (auto& c : shown)
+        if (c != '\t' && text::is_control(static_cast<unsigned char>(c)))
             c = '?';
-    }
     return shown;
 }
 

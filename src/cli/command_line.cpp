@@ -18,9 +18,9 @@
 #include "tcpproxy/cli/cli.hpp"
 
 #include "tcpproxy/cli/bind_spec.hpp"
-#include "tcpproxy/cli/option_values.hpp"
-#include "tcpproxy/cli/settings.hpp"
 #include "tcpproxy/config/values.hpp"
+#include "tcpproxy/core/text.hpp"
+#include "tcpproxy/grammar/values.hpp"
 
 #include <algorithm>
 #include <array>
@@ -82,9 +82,60 @@ std::string short_name(char letter)
     return std::string{'-', '\\', 'x', hex[c >> 4], hex[c & 0xf]};
 }
 
-bool is_program(std::string_view server)
+// The values of the options are the config file's (grammar/values.hpp);
+// only -A and -E put several of them in one word.
+
+// -A: ACL items separated by commas (blanks after a comma allowed).
+Result<Acl> acl_list(std::string_view text)
 {
-    return !server.empty() && (server.front() == '/' || server.front() == '.');
+    Acl acl;
+    for (const grammar::ListItem& piece : grammar::list_items(text)) {
+        if (piece.text.empty())
+            return fail("empty ACL item in " + text::quoted(text));
+        auto entry = grammar::acl_item(piece.text);
+        if (!entry)
+            return fail("ACL item " + text::quoted(piece.text) + ": " + entry.error().message);
+        acl.push_back(entry->item);
+    }
+    return acl;
+}
+
+// -E MODE[,DIR[,HANDLER]]: the three settings of session-mode, session-dir
+// and exit-handler in one word. keep needs DIR; process needs DIR and HANDLER
+// (one program, run without arguments); none (off) needs neither. An empty
+// DIR or HANDLER leaves that setting alone.
+struct SessionOption {
+    SessionMode mode = SessionMode::none;
+    std::string dir;
+    std::string handler;
+};
+
+Result<SessionOption> session_option(std::string_view text)
+{
+    // Split at the first two commas only: the handler path may hold commas.
+    const auto first = text.find(',');
+    const std::string_view mode_text = text.substr(0, first);
+    SessionOption opt;
+    if (first != std::string_view::npos) {
+        const std::string_view rest = text.substr(first + 1);
+        const auto second = rest.find(',');
+        opt.dir = rest.substr(0, second);
+        if (second != std::string_view::npos)
+            opt.handler = rest.substr(second + 1);
+    }
+    const auto mode = grammar::session_mode(mode_text);
+    if (!mode)
+        return std::unexpected(mode.error());
+    opt.mode = *mode;
+    if (opt.mode == SessionMode::none)
+        return opt;
+    const bool process = opt.mode == SessionMode::process;
+    if (opt.dir.empty())
+        return fail("mode " + std::string(mode_text) + " needs a session DIR (" + std::string(mode_text) + ",DIR" +
+                    (process ? ",HANDLER)" : ")"));
+    if (process && opt.handler.empty())
+        return fail("mode process needs a HANDLER (process,DIR,HANDLER)");
+    return opt;
 }
 
 class Parser {
@@ -95,14 +146,14 @@ public:
             words_.emplace_back(argv[i] ? argv[i] : "");
     }
 
-    CliResult run()
+    Result<CommandLine> run()
     {
         std::string error = walk();
         if (error.empty() && !finished_)
             error = check_combination();
         if (!error.empty())
-            return {std::nullopt, std::move(error)};
-        return {std::move(cl_), {}};
+            return fail(std::move(error));
+        return std::move(cl_);
     }
 
 private:
@@ -231,53 +282,41 @@ private:
             return opt + "empty " + info.argument;
 
         auto fail_or = [&](const auto& parsed, auto&& store) {
-            if (!parsed.value)
-                return opt + parsed.error;
-            store(*parsed.value);
+            if (!parsed)
+                return opt + parsed.error().message;
+            store(*parsed);
             return std::string();
         };
 
         switch (name.size() == 2 ? name[1] : '\0') {
         case 'a': cl_.acp = value; return {};
-        case 'b': {
-            cli::BindParse bind = cli::parse_bind(value);
-            if (!bind.spec)
-                return opt + bind.error;
-            cl_.bind = value;
-            cl_.standalone = true;
-            return {};
-        }
+        case 'b':
+            return fail_or(cli::parse_bind(value), [&](const cli::BindSpec&) {
+                cl_.bind = value;
+                cl_.standalone = true;
+            });
         case 'd': cl_.debug = true; return {};
         case 'e': cl_.empty_env = true; return {};
         case 'f': cl_.config_file = value; cl_.config_file_given = true; return {};
         case 'h': cl_.action = CommandLine::Action::help; finished_ = true; return {};
-        case 'l':
-            if (!cli::valid_logname(value))
-                return opt + cli::quoted(value) + " is not a usable name (no blanks, control characters or \"/\")";
-            cl_.logname = value;
-            return {};
+        case 'l': return fail_or(grammar::logname(value), [&](const std::string& name) { cl_.logname = name; });
         case 'n': cl_.no_resolve = true; return {};
         case 'o': cl_.statdir = value; return {};
         case 'p': cl_.pidfile = value; return {};
-        case 'q': return fail_or(cli::parse_ip(value), [&](const IpAddress& ip) { cl_.srcip = ip; });
-        case 'r': return fail_or(cli::parse_redirect_mode(value), [&](RedirectMode m) { cl_.redirect = m; });
+        case 'q': return fail_or(grammar::ip_address(value), [&](const IpAddress& ip) { cl_.srcip = ip; });
+        case 'r': return fail_or(grammar::redirect_mode(value), [&](RedirectMode m) { cl_.redirect = m; });
         case 's': cl_.standalone = true; return {};
-        case 't': return fail_or(cli::parse_seconds(value), [&](unsigned t) { cl_.timeout = t; });
+        case 't': return fail_or(grammar::seconds(value), [&](unsigned t) { cl_.timeout = t; });
         case 'u': cl_.user = value; return {};
-        case 'v':
-            if (!cli::valid_var_prefix(value))
-                return opt + cli::quoted(value) +
-                       " is not a usable variable prefix (letters, digits and \"_\", not starting with a digit)";
-            cl_.var_prefix = value;
-            return {};
+        case 'v': return fail_or(grammar::var_prefix(value), [&](const std::string& p) { cl_.var_prefix = p; });
         case 'w': cl_.writefile = value; return {};
         case 'x': cl_.extended_info = true; return {};
         case 'A':
-            return fail_or(cli::parse_acl_list(value), [&](const Acl& acl) {
+            return fail_or(acl_list(value), [&](const Acl& acl) {
                 cl_.acl.insert(cl_.acl.end(), acl.begin(), acl.end());
             });
         case 'E':
-            return fail_or(cli::parse_session_option(value), [&](const cli::SessionOption& s) {
+            return fail_or(session_option(value), [&](const SessionOption& s) {
                 cl_.session_mode = s.mode;
                 if (!s.dir.empty())
                     cl_.session_dir = s.dir;
@@ -312,7 +351,7 @@ private:
                 return std::string(prefix) + "option " + g + " cannot be used with " + std::string(action);
         if (!operands_.empty())
             return std::string(prefix) + std::string(action) + " takes no SERVER, got " +
-                   cli::quoted(operands_.front());
+                   text::quoted(operands_.front());
         return {};
     }
 
@@ -353,14 +392,14 @@ private:
                 return std::string(prefix) + "option -p needs -b [IFACE:]PORT (a pidfile is written only "
                                              "in standalone mode)";
         }
-        if (!is_program(server)) {
+        if (!grammar::is_program(server)) {
             if (operands_.size() > 1)
-                return std::string(prefix) + "unexpected argument " + cli::quoted(operands_[1]) +
-                       " after SERVER " + cli::quoted(server) +
+                return std::string(prefix) + "unexpected argument " + text::quoted(operands_[1]) +
+                       " after SERVER " + text::quoted(server) +
                        " (options go before SERVER; only a program SERVER takes arguments)";
-            UpstreamParse upstream = parse_upstream(server);
-            if (!upstream.upstream)
-                return std::string(prefix) + "SERVER " + cli::quoted(server) + ": " + upstream.error;
+            const auto upstream = parse_upstream(server);
+            if (!upstream)
+                return std::string(prefix) + "SERVER " + text::quoted(server) + ": " + upstream.error().message;
         }
         cl_.server = server;
         cl_.server_args.assign(operands_.begin() + 1, operands_.end());
@@ -379,7 +418,7 @@ private:
 
 } // namespace
 
-CliResult parse_command_line(int argc, const char* const argv[])
+Result<CommandLine> parse_command_line(int argc, const char* const argv[])
 {
     return Parser(argc, argv).run();
 }

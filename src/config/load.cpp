@@ -6,9 +6,9 @@
 #include "validate.hpp"
 #include "tcpproxy/grammar/parse.hpp"
 #include "tcpproxy/grammar/source.hpp"
+#include "tcpproxy/core/error.hpp"
 
 #include <cerrno>
-#include <cstring>
 #include <fstream>
 #include <iterator>
 
@@ -51,7 +51,7 @@ LoadResult load_config_file(const std::string& file) {
     errno = 0;
     std::ifstream in(file, std::ios::binary);
     if (!in)
-        return unreadable(std::string("open: ") + std::strerror(errno ? errno : ENOENT));
+        return unreadable(errno_text("open", errno ? errno : ENOENT));
     std::string text;
     char buffer[65536];
     while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
@@ -60,7 +60,7 @@ LoadResult load_config_file(const std::string& file) {
             return unreadable("larger than " + std::to_string(max_config_size >> 20) + " MiB");
     }
     if (in.bad() || !in.eof())
-        return unreadable(std::string("read: ") + std::strerror(errno ? errno : EIO));
+        return unreadable(errno_text("read", errno ? errno : EIO));
     return parse_config(text, file);
 }
 
