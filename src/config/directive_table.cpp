@@ -51,10 +51,11 @@ std::optional<T> reported(DirectiveUse& u, std::size_t offset, Result<T> parsed)
 }
 
 // Argument i read by a value rule (grammar/values.hpp, config/values.hpp).
+// A wrong value is shown at its first byte; an empty one at its quote.
 template <typename Rule>
 auto value(DirectiveUse& u, Rule rule, std::size_t i = 0) {
     const auto& a = arg(u, i);
-    return reported(u, u.report.text_of(a), rule(a.text));
+    return reported(u, a.text.empty() ? u.report.begin_of(a) : u.report.text_of(a), rule(a.text));
 }
 
 // A path or name that must not be empty.

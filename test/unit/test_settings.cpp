@@ -70,7 +70,7 @@ std::shared_ptr<Config> file_config()
         for (int i = 0; i < (p == 25 ? 2 : 1); ++i) {
             Service s;
             s.interface.text = "*";
-            s.servers.push_back(*parse_upstream("127.0.0.1:2525").upstream);
+            s.servers.push_back(*parse_upstream("127.0.0.1:2525"));
             s.acl = {item("+10.0.0.0/8")};
             s.acp = "/file/acp";
             s.timeout = 600;
