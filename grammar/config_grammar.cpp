@@ -79,7 +79,7 @@ std::string range(unsigned low, unsigned high) { return std::to_string(low) + "-
 Result<unsigned> seconds(std::string_view text) {
     const auto n = number(text);
     if (!n)
-        return fail(text::quoted(text) + " is not a number of seconds (" + range(0, max_timeout) + ")");
+        return fail(text::quoted(text) + " is not a number of seconds");
     if (*n > max_timeout)
         return fail(std::string(text) + " seconds is out of range (" + range(0, max_timeout) + ")");
     return static_cast<unsigned>(*n);

@@ -37,6 +37,12 @@ namespace {
 using namespace std::string_literals;
 
 constexpr std::string_view prefix = "tcpproxy: ";
+
+// One step of the walk: done, or the one-line error that ends it.
+using Step = Result<void>;
+
+std::unexpected<Error> refuse(const std::string& what) { return fail(std::string(prefix) + what); }
+
 constexpr std::string_view default_pidfile = "/var/run/tcpproxy.pid";
 
 struct OptionInfo {
@@ -148,17 +154,17 @@ public:
 
     Result<CommandLine> run()
     {
-        std::string error = walk();
-        if (error.empty() && !finished_)
-            error = check_combination();
-        if (!error.empty())
-            return fail(std::move(error));
+        Step done = walk();
+        if (done && !finished_)
+            done = check_combination();
+        if (!done)
+            return std::unexpected(std::move(done.error()));
         return std::move(cl_);
     }
 
 private:
-    // Returns the first error; stops early (finished_) at -h or -V.
-    std::string walk()
+    // Stops at the first error, or early (finished_) at -h or -V.
+    Step walk()
     {
         while (next_ < words_.size() && !finished_) {
             const std::string_view word = words_[next_++];
@@ -166,18 +172,18 @@ private:
                 take_operands();
                 break;
             }
-            std::string error;
+            Step done;
             if (word.starts_with("--"))
-                error = long_option(word);
+                done = long_option(word);
             else if (word.size() > 1 && word.front() == '-')
-                error = short_group(word);
+                done = short_group(word);
             else {
                 --next_;
                 take_operands();
                 break;
             }
-            if (!error.empty())
-                return error;
+            if (!done)
+                return done;
         }
         return {};
     }
@@ -188,16 +194,16 @@ private:
         next_ = words_.size();
     }
 
-    std::string long_option(std::string_view word)
+    Step long_option(std::string_view word)
     {
         const auto eq = word.find('=');
         const std::string_view name = word.substr(0, eq);
         const OptionInfo* info = find_option(name);
         if (!info || !name.starts_with("--"))
-            return std::string(prefix) + "unknown option " + std::string(name);
+            return refuse("unknown option " + std::string(name));
         if (!info->argument) {
             if (eq != std::string_view::npos)
-                return std::string(prefix) + "option " + std::string(name) + " takes no argument";
+                return refuse("option " + std::string(name) + " takes no argument");
             return apply(*info, {});
         }
         if (eq != std::string_view::npos)
@@ -207,7 +213,7 @@ private:
         return apply(*info, words_[next_++]);
     }
 
-    std::string short_group(std::string_view word)
+    Step short_group(std::string_view word)
     {
         for (std::size_t i = 1; i < word.size() && !finished_; ++i) {
             const std::string name{'-', word[i]};
@@ -221,11 +227,10 @@ private:
                 info = find_option(name);
             }
             if (!info)
-                return std::string(prefix) + "unknown option " + short_name(word[i]);
+                return refuse("unknown option " + short_name(word[i]));
             if (!info->argument) {
-                std::string error = apply(*info, {});
-                if (!error.empty())
-                    return error;
+                if (Step done = apply(*info, {}); !done)
+                    return done;
                 continue;
             }
             // An option with an argument ends the group.
@@ -250,10 +255,10 @@ private:
         return false;
     }
 
-    std::string missing_argument(const OptionInfo& info)
+    Step missing_argument(const OptionInfo& info)
     {
-        return std::string(prefix) + "option " + std::string(info.name) + " needs an argument (" +
-               info.argument + ")";
+        return refuse("option " + std::string(info.name) + " needs an argument (" +
+                      info.argument + ")");
     }
 
     void note(std::string_view name)
@@ -262,30 +267,30 @@ private:
             given_.emplace_back(name);
     }
 
-    std::string set_action(CommandLine::Action action, std::string_view name)
+    Step set_action(CommandLine::Action action, std::string_view name)
     {
         if (action_option_.empty() || action_option_ == name) {
             action_option_ = name;
             cl_.action = action;
             return {};
         }
-        return std::string(prefix) + std::string(action_option_) + " and " + std::string(name) +
-               " cannot be used together";
+        return refuse(std::string(action_option_) + " and " + std::string(name) +
+                      " cannot be used together");
     }
 
-    std::string apply(const OptionInfo& info, std::string_view value)
+    Step apply(const OptionInfo& info, std::string_view value)
     {
         const std::string_view name = info.name;
         note(name);
         const std::string opt = std::string(prefix) + "option " + std::string(name) + ": ";
         if (info.argument && value.empty())
-            return opt + "empty " + info.argument;
+            return fail(opt + "empty " + info.argument);
 
         auto fail_or = [&](const auto& parsed, auto&& store) {
             if (!parsed)
-                return opt + parsed.error().message;
+                return Step(fail(opt + parsed.error().message));
             store(*parsed);
-            return std::string();
+            return Step();
         };
 
         switch (name.size() == 2 ? name[1] : '\0') {
@@ -340,18 +345,17 @@ private:
         if (name == "--server-out") { cl_.decode_server_out = value; return {}; }
         if (name == "--help") { cl_.action = CommandLine::Action::help; finished_ = true; return {}; }
         if (name == "--version") { cl_.action = CommandLine::Action::version; finished_ = true; return {}; }
-        return std::string(prefix) + "unknown option " + std::string(name); // not reached: table and switch agree
+        return refuse("unknown option " + std::string(name)); // not reached: table and switch agree
     }
 
     // Options allowed besides the action's own, for the actions that take few.
-    std::string only_these(std::string_view action, std::initializer_list<std::string_view> allowed)
+    Step only_these(std::string_view action, std::initializer_list<std::string_view> allowed)
     {
         for (const std::string& g : given_)
             if (g != action && std::find(allowed.begin(), allowed.end(), g) == allowed.end())
-                return std::string(prefix) + "option " + g + " cannot be used with " + std::string(action);
+                return refuse("option " + g + " cannot be used with " + std::string(action));
         if (!operands_.empty())
-            return std::string(prefix) + std::string(action) + " takes no SERVER, got " +
-                   text::quoted(operands_.front());
+            return refuse(std::string(action) + " takes no SERVER, got " + text::quoted(operands_.front()));
         return {};
     }
 
@@ -360,12 +364,12 @@ private:
         return std::find(given_.begin(), given_.end(), name) != given_.end();
     }
 
-    std::string check_combination()
+    Step check_combination()
     {
         using Action = CommandLine::Action;
         for (std::string_view out : {"--client-out", "--server-out"})
             if (given(out) && cl_.action != Action::decode)
-                return std::string(prefix) + "option " + std::string(out) + " needs --decode FILE";
+                return refuse("option " + std::string(out) + " needs --decode FILE");
         switch (cl_.action) {
         case Action::check_config: return only_these("--check-config", {"-f"});
         case Action::status: return only_these("--status", {"-f", "-o"});
@@ -377,29 +381,28 @@ private:
 
         if (operands_.empty()) {
             if (given("-b"))
-                return std::string(prefix) + "option -b needs a SERVER to forward to";
+                return refuse("option -b needs a SERVER to forward to");
             return {};
         }
 
         const std::string& server = operands_.front();
         if (given("-f"))
-            return std::string(prefix) +
-                   "option -f cannot be used with SERVER (with SERVER no config file is read)";
+            return refuse("option -f cannot be used with SERVER (with SERVER no config file is read)");
         if (!given("-b")) {
             if (given("-s"))
-                return std::string(prefix) + "option -s needs -b [IFACE:]PORT when SERVER is given";
+                return refuse("option -s needs -b [IFACE:]PORT when SERVER is given");
             if (given("-p"))
-                return std::string(prefix) + "option -p needs -b [IFACE:]PORT (a pidfile is written only "
-                                             "in standalone mode)";
+                return refuse("option -p needs -b [IFACE:]PORT (a pidfile is written only "
+                              "in standalone mode)");
         }
         if (!grammar::is_program(server)) {
             if (operands_.size() > 1)
-                return std::string(prefix) + "unexpected argument " + text::quoted(operands_[1]) +
-                       " after SERVER " + text::quoted(server) +
-                       " (options go before SERVER; only a program SERVER takes arguments)";
+                return refuse("unexpected argument " + text::quoted(operands_[1]) +
+                              " after SERVER " + text::quoted(server) +
+                       " (options go before SERVER; only a program SERVER takes arguments)");
             const auto upstream = parse_upstream(server);
             if (!upstream)
-                return std::string(prefix) + "SERVER " + text::quoted(server) + ": " + upstream.error().message;
+                return refuse("SERVER " + text::quoted(server) + ": " + upstream.error().message);
         }
         cl_.server = server;
         cl_.server_args.assign(operands_.begin() + 1, operands_.end());

@@ -370,16 +370,16 @@ BOOST_AUTO_TEST_CASE(empty_arguments)
 
 BOOST_AUTO_TEST_CASE(bad_timeout)
 {
-    BOOST_TEST(error_of({"-t", "abc"}) == "tcpproxy: option -t: \"abc\" is not a number of seconds (0-31536000)");
-    BOOST_TEST(error_of({"-t", "-5"}) == "tcpproxy: option -t: \"-5\" is not a number of seconds (0-31536000)");
-    BOOST_TEST(error_of({"-t", "+5"}) == "tcpproxy: option -t: \"+5\" is not a number of seconds (0-31536000)");
-    BOOST_TEST(error_of({"-t", "5s"}) == "tcpproxy: option -t: \"5s\" is not a number of seconds (0-31536000)");
-    BOOST_TEST(error_of({"-t", " 5"}) == "tcpproxy: option -t: \" 5\" is not a number of seconds (0-31536000)");
+    BOOST_TEST(error_of({"-t", "abc"}) == "tcpproxy: option -t: \"abc\" is not a number of seconds");
+    BOOST_TEST(error_of({"-t", "-5"}) == "tcpproxy: option -t: \"-5\" is not a number of seconds");
+    BOOST_TEST(error_of({"-t", "+5"}) == "tcpproxy: option -t: \"+5\" is not a number of seconds");
+    BOOST_TEST(error_of({"-t", "5s"}) == "tcpproxy: option -t: \"5s\" is not a number of seconds");
+    BOOST_TEST(error_of({"-t", " 5"}) == "tcpproxy: option -t: \" 5\" is not a number of seconds");
     BOOST_TEST(error_of({"-t", "31536001"}) ==
                "tcpproxy: option -t: 31536001 seconds is out of range (0-31536000)");
     BOOST_TEST(error_of({"-t", "99999999999999999999999"}) ==
                "tcpproxy: option -t: 99999999999999999999999 seconds is out of range (0-31536000)");
-    BOOST_TEST(error_of({"-t", "a\nb"}) == "tcpproxy: option -t: \"a\\x0ab\" is not a number of seconds (0-31536000)");
+    BOOST_TEST(error_of({"-t", "a\nb"}) == "tcpproxy: option -t: \"a\\x0ab\" is not a number of seconds");
 }
 
 BOOST_AUTO_TEST_CASE(bad_bind)

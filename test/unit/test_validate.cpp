@@ -305,7 +305,7 @@ BOOST_AUTO_TEST_CASE(extra_argument)
 
 BOOST_AUTO_TEST_CASE(numbers)
 {
-    expect_error(service_head + "    timeout soon\n", 4, 13, "\"soon\" is not a number of seconds (0-31536000)");
+    expect_error(service_head + "    timeout soon\n", 4, 13, "\"soon\" is not a number of seconds");
     expect_error(service_head + "    timeout -1\n", 4, 13, "not a number");
     expect_error(service_head + "    timeout 31536001\n", 4, 13, "31536001 seconds is out of range (0-31536000)");
     expect_error(service_head + "    timeout 99999999999999999999999\n", 4, 13, "out of range");

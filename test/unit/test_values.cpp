@@ -137,7 +137,7 @@ BOOST_AUTO_TEST_CASE(seconds)
     BOOST_TEST(error_of(grammar::seconds("99999999999999999999")) ==
                "99999999999999999999 seconds is out of range (0-31536000)");
     for (const char* bad : {"", "5s", "-5", "+5", " 5", "0x10", "soon"})
-        BOOST_TEST(error_of(grammar::seconds(bad)).find("is not a number of seconds (0-31536000)") != std::string::npos,
+        BOOST_TEST(error_of(grammar::seconds(bad)).find("is not a number of seconds") != std::string::npos,
                    bad);
 }
 
