@@ -27,45 +27,32 @@ namespace parser {
 
 namespace x3 = boost::spirit::x3;
 
-// A character of an unquoted word: printable (or any byte >= 0x80, so UTF-8
-// text passes), not a blank, not a quote, not the start of a comment.
-struct word_char_parser : x3::char_parser<word_char_parser> {
+// One character for which Test holds.
+template <bool (*Test)(unsigned char)>
+struct char_if_parser : x3::char_parser<char_if_parser<Test>> {
     using attribute_type = char;
     static const bool has_attribute = true;
     template <typename Char, typename Context>
     bool test(Char ch, const Context&) const {
-        auto c = static_cast<unsigned char>(ch);
-        return c != ' ' && c != '"' && c != '#' && !text::is_control(c);
+        return Test(static_cast<unsigned char>(ch));
     }
 };
+
+// A character of an unquoted word: printable (or any byte >= 0x80, so UTF-8
+// text passes), not a blank, not a quote, not the start of a comment.
+inline bool is_word_char(unsigned char c) { return c != ' ' && c != '"' && c != '#' && !text::is_control(c); }
 
 // A character inside double quotes: anything but the quote and control
 // characters, tab allowed.
-struct quoted_char_parser : x3::char_parser<quoted_char_parser> {
-    using attribute_type = char;
-    static const bool has_attribute = true;
-    template <typename Char, typename Context>
-    bool test(Char ch, const Context&) const {
-        auto c = static_cast<unsigned char>(ch);
-        return c == '\t' || (c != '"' && !text::is_control(c));
-    }
-};
+inline bool is_quoted_char(unsigned char c) { return c == '\t' || (c != '"' && !text::is_control(c)); }
 
 // A character of a name that is part of file names (logname): no blank,
 // control character or '/'.
-struct name_char_parser : x3::char_parser<name_char_parser> {
-    using attribute_type = char;
-    static const bool has_attribute = true;
-    template <typename Char, typename Context>
-    bool test(Char ch, const Context&) const {
-        auto c = static_cast<unsigned char>(ch);
-        return c != ' ' && c != '/' && !text::is_control(c);
-    }
-};
+inline bool is_name_char(unsigned char c) { return c != ' ' && c != '/' && !text::is_control(c); }
 
-const word_char_parser word_char{};
-const quoted_char_parser quoted_char{};
-const name_char_parser name_char{};
+const char_if_parser<is_word_char> word_char{};
+const char_if_parser<is_quoted_char> quoted_char{};
+const char_if_parser<is_name_char> name_char{};
 
 struct directive_class : x3::annotate_on_success {};
 struct argument_class : x3::annotate_on_success {};

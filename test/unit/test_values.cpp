@@ -242,6 +242,25 @@ BOOST_AUTO_TEST_CASE(acl_item_errors)
 }
 
 // The same value is accepted and refused alike by both surfaces, in the same words.
+BOOST_AUTO_TEST_CASE(config_and_command_line_accept_the_same_values)
+{
+    auto r = parse_config("port 10025\n  server 127.0.0.1:10026\n  srcip [::1]\n  timeout 0\n"
+                          "  redirect-mode only\n  setenv _X1\n  logname my.log\n  acl 10.0.0.0/8, -::1\n",
+                          "t.conf");
+    BOOST_TEST_REQUIRE(static_cast<bool>(r.config));
+    const Service& file = r.config->ports[0].services[0];
+    const char* argv[] = {"tcpproxy", "-q", "[::1]", "-t", "0", "-r", "only", "-v", "_X1", "-l", "my.log",
+                          "-A", "10.0.0.0/8, -::1", nullptr};
+    auto cl = parse_command_line(13, argv);
+    BOOST_TEST_REQUIRE(cl.has_value());
+    BOOST_TEST((file.srcip == cl->srcip));
+    BOOST_TEST(file.timeout == cl->timeout.value());
+    BOOST_TEST((file.redirect == cl->redirect.value()));
+    BOOST_TEST(file.var_prefix == cl->var_prefix.value());
+    BOOST_TEST(file.logname == cl->logname.value());
+    BOOST_TEST((file.acl == cl->acl));
+}
+
 BOOST_AUTO_TEST_CASE(config_and_command_line_share_each_rule)
 {
     BOOST_TEST(config_error("timeout soon") == option_error("-t", "soon"));
