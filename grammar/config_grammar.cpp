@@ -135,6 +135,31 @@ Result<IpAddress> ip_address(std::string_view text) {
     return fail(text::quoted(text) + " is not an IPv4 or IPv6 address");
 }
 
+Result<HostPort> host_port(std::string_view text) {
+    HostPort parts;
+    boost::iterator_range<iterator_type> host, port;
+    auto it = text.begin();
+    const auto end = text.end();
+    if (x3::parse(it, end, '[' >> x3::raw[*(x3::char_ - ']')] >> ']', host)) {
+        parts.bracketed = true;
+        if (!IpAddress::parse_v6(std::string_view(host.begin(), host.size())))
+            return fail(text::quoted(text.substr(0, host.size() + 2)) + " is not an IPv6 address");
+    } else if (text.starts_with('[')) {
+        return fail("no \"]\" closing the IPv6 address in " + text::quoted(text));
+    } else {
+        x3::parse(it, end, x3::raw[*(x3::char_ - ':')], host);
+    }
+    parts.host = std::string_view(host.begin(), host.size());
+    if (it == end)
+        return parts;
+    if (!x3::parse(it, end, ':' >> x3::raw[*x3::char_], port))
+        return fail("expected :PORT after the IPv6 address in " + text::quoted(text));
+    parts.port = std::string_view(port.begin(), port.size());
+    if (!parts.bracketed && parts.port->find(':') != std::string_view::npos)
+        return fail("an IPv6 address must be in brackets, as in [::1]:8080; got " + text::quoted(text));
+    return parts;
+}
+
 Result<std::string> program(std::string_view text) {
     std::string value;
     if (whole(text, v::program, value))

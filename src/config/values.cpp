@@ -3,6 +3,7 @@
 #include "tcpproxy/config/values.hpp"
 
 #include "tcpproxy/core/text.hpp"
+#include "tcpproxy/grammar/values.hpp"
 
 #include <grp.h>
 #include <netdb.h>
@@ -97,50 +98,22 @@ Result<Upstream> parse_upstream(const std::string& text)
 {
     Upstream up;
     up.text = text;
-    std::string host;
-    std::string port;
-    bool has_port = false;
-    if (!text.empty() && text.front() == '[') {
-        const auto close = text.find(']');
-        if (close == std::string::npos) {
-            return fail(text::quoted(text) + ": missing ']' after the IPv6 address");
-        }
-        host = text.substr(1, close - 1);
-        if (!IpAddress::parse_v6(host)) {
-            return fail(text::quoted(host) + " is not a valid IPv6 address");
-        }
-        const auto rest = text.substr(close + 1);
-        if (!rest.empty()) {
-            if (rest.front() != ':') {
-                return fail(text::quoted(text) + ": expected ':PORT' after ']'");
-            }
-            port = rest.substr(1);
-            has_port = true;
-        }
-    } else {
-        const auto colon = text.find(':');
-        if (colon != std::string::npos && text.find(':', colon + 1) != std::string::npos) {
-            return fail(text::quoted(text) + ": an IPv6 server address must be written in brackets, e.g. [2001:db8::1]:25");
-        }
-        host = text.substr(0, colon);
-        if (colon != std::string::npos) {
-            port = text.substr(colon + 1);
-            has_port = true;
-        }
-        if (host.empty()) {
+    const auto parts = grammar::host_port(text);
+    if (!parts)
+        return std::unexpected(parts.error());
+    const std::string host(parts->host);
+    if (!parts->bracketed) {
+        if (host.empty())
             return fail(text::quoted(text) + ": missing host");
-        }
         if (std::isdigit(static_cast<unsigned char>(host[0])) && host.find_first_not_of("0123456789.") == std::string::npos
-            && !IpAddress::parse_v4(host)) {
+            && !IpAddress::parse_v4(host))
             return fail(text::quoted(host) + " is not a valid IPv4 address");
-        }
         for (char c : host)
-            if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f || c == '/') {
+            if (c == ' ' || c == '/' || text::is_control(static_cast<unsigned char>(c)))
                 return fail(text::quoted(host) + " is not a valid host name");
-            }
     }
-    if (has_port) {
-        const auto p = parse_port(port);
+    if (parts->port) {
+        const auto p = parse_port(std::string(*parts->port));
         if (!p)
             return std::unexpected(p.error());
         up.port = *p;

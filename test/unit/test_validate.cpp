@@ -337,10 +337,10 @@ BOOST_AUTO_TEST_CASE(malformed_addresses)
     expect_error("port 10025\n  interface 10.1.2\n    server a\n", 2, 13, "not a valid IPv4 address");
     expect_error("port 10025\n  interface abcdefghijklmnop\n    server a\n", 2, 13, "network interface name");
     const std::string head = "port 10025\n  interface 127.0.0.1\n";
-    expect_error(head + "    server [::1:25\n", 3, 12, "missing ']'");
+    expect_error(head + "    server [::1:25\n", 3, 12, "no \"]\" closing the IPv6 address in \"[::1:25\"");
     expect_error(head + "    server 127.0.0.1:99999\n", 3, 12, "port 99999 is out of range (1-65535)");
     expect_error(head + "    server a 10.0.0.256\n", 3, 14, "not a valid IPv4 address");
-    expect_error(head + "    server 2001:db8::1\n", 3, 12, "must be written in brackets");
+    expect_error(head + "    server 2001:db8::1\n", 3, 12, "an IPv6 address must be in brackets");
     expect_error(service_head + "    rotate 10.0.0.1 ::1\n", 4, 21, "same address family");
     expect_error(service_head + "    rotate 10.0.0.9 10.0.0.1\n", 4, 21, "ends before it starts");
     expect_error(service_head + "    rotate x 10.0.0.1\n", 4, 12, "\"x\" is not an IPv4 or IPv6 address");

@@ -227,6 +227,34 @@ BOOST_AUTO_TEST_CASE(lists)
     BOOST_TEST(grammar::list_items("").size() == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(host_and_port)
+{
+    auto hp = grammar::host_port("mail.example.org:smtp");
+    BOOST_TEST_REQUIRE(hp.has_value());
+    BOOST_TEST(hp->host == "mail.example.org");
+    BOOST_TEST(!hp->bracketed);
+    BOOST_TEST(hp->port.value() == "smtp");
+    hp = grammar::host_port("[2001:db8::1]:25");
+    BOOST_TEST_REQUIRE(hp.has_value());
+    BOOST_TEST(hp->host == "2001:db8::1");
+    BOOST_TEST(hp->bracketed);
+    BOOST_TEST(hp->port.value() == "25");
+    hp = grammar::host_port("[::1]");
+    BOOST_TEST_REQUIRE(hp.has_value());
+    BOOST_TEST(!hp->port);
+    hp = grammar::host_port("9000");
+    BOOST_TEST_REQUIRE(hp.has_value());
+    BOOST_TEST(hp->host == "9000");
+    BOOST_TEST(!hp->port);
+    BOOST_TEST(error_of(grammar::host_port("[::1:25")) == "no \"]\" closing the IPv6 address in \"[::1:25\"");
+    BOOST_TEST(error_of(grammar::host_port("[::1]x")) == "expected :PORT after the IPv6 address in \"[::1]x\"");
+    BOOST_TEST(error_of(grammar::host_port("[eth0]:80")) == "\"[eth0]\" is not an IPv6 address");
+    BOOST_TEST(error_of(grammar::host_port("::1:80")) ==
+               "an IPv6 address must be in brackets, as in [::1]:8080; got \"::1:80\"");
+    // `server` and -b split alike.
+    BOOST_TEST(error_of(parse_upstream("2001:db8::1")) == error_of(grammar::host_port("2001:db8::1")));
+}
+
 BOOST_AUTO_TEST_CASE(acl_item_errors)
 {
     BOOST_TEST(error_of(grammar::acl_item("10.1/16")) == "\"10.1\" is not a full IPv4 or IPv6 address");

@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -57,6 +58,17 @@ Result<std::string> logname(std::string_view text);
 
 // `srcip`, `rotate` / -q: an IPv4 or IPv6 address, the latter also in brackets.
 Result<IpAddress> ip_address(std::string_view text);
+
+// `server` HOST[:PORT] and -b [IFACE:]PORT, split: the host (an IPv6 address
+// in brackets, which are taken off and which it needs when a port may
+// follow) and the text after its ':'. The parts are checked by the caller
+// (config/values.hpp), which knows whether the host is a name or a NIC.
+struct HostPort {
+    std::string_view host;
+    bool bracketed = false;
+    std::optional<std::string_view> port;
+};
+Result<HostPort> host_port(std::string_view text);
 
 // `exec`, `acp`, `exit-handler`: a program the daemon runs, an absolute path
 // (the daemon's working directory is not the administrator's).
