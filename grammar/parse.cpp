@@ -29,15 +29,7 @@ ErrorHandler::ErrorHandler(const Source& source, std::string file, std::vector<D
       positions_(source.text().begin(), source.text().end()) {}
 
 void ErrorHandler::report(iterator_type where, std::string message) {
-    Location at = source_.locate(offset_of(where));
-    Diagnostic d;
-    d.severity = Diagnostic::Severity::error;
-    d.file = file_;
-    d.line = at.line;
-    d.column = at.column;
-    d.message = std::move(message);
-    d.source_line = source_.excerpt(at.line);
-    out_.push_back(std::move(d));
+    out_.push_back(source_.diagnostic(Diagnostic::Severity::error, offset_of(where), file_, std::move(message)));
 }
 
 void ErrorHandler::syntax_error(iterator_type line_start, iterator_type where, const std::string& which) {

@@ -43,4 +43,17 @@ std::string Source::excerpt(int line) const {
     return shown;
 }
 
+Diagnostic Source::diagnostic(Diagnostic::Severity severity, std::size_t offset, std::string file,
+                              std::string message) const {
+    const Location at = locate(offset);
+    Diagnostic d;
+    d.severity = severity;
+    d.file = std::move(file);
+    d.line = at.line;
+    d.column = at.column;
+    d.message = std::move(message);
+    d.source_line = excerpt(at.line);
+    return d;
+}
+
 } // namespace tcpproxy::grammar
