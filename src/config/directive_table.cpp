@@ -50,12 +50,16 @@ std::optional<T> reported(DirectiveUse& u, std::size_t offset, Result<T> parsed)
     return std::nullopt;
 }
 
+// Where a wrong value is shown: at its first byte; an empty one at its quote.
+std::size_t position(const DirectiveUse& u, const ast::Argument& a) {
+    return a.text.empty() ? u.report.begin_of(a) : u.report.text_of(a);
+}
+
 // Argument i read by a value rule (grammar/values.hpp, config/values.hpp).
-// A wrong value is shown at its first byte; an empty one at its quote.
 template <typename Rule>
 auto value(DirectiveUse& u, Rule rule, std::size_t i = 0) {
     const auto& a = arg(u, i);
-    return reported(u, a.text.empty() ? u.report.begin_of(a) : u.report.text_of(a), rule(a.text));
+    return reported(u, position(u, a), rule(a.text));
 }
 
 // A path or name that must not be empty.
@@ -188,7 +192,13 @@ void apply_rotate(DirectiveUse& u) {
     set(u, u.service.rotate, std::pair{first.value_or(IpAddress{}), last.value_or(IpAddress{})});
 }
 
-void apply_user(DirectiveUse& u) { set(u, u.service.user, value(u, parse_identity).value_or(Identity{})); }
+void apply_user(DirectiveUse& u) {
+    const auto& a = arg(u);
+    auto [known, fresh] = u.lookups.users.try_emplace(a.text);
+    if (fresh)
+        known->second = parse_identity(a.text);
+    set(u, u.service.user, reported(u, position(u, a), known->second).value_or(Identity{}));
+}
 
 void apply_writefile(DirectiveUse& u) { set(u, u.service.capture, Capture{non_empty(u, "capture basename"), false}); }
 void apply_debug(DirectiveUse& u) { set(u, u.service.capture, Capture{non_empty(u, "capture basename"), true}); }

@@ -79,7 +79,7 @@ public:
         case Scope::service:
             break;
         }
-        DirectiveUse use{report_, d, tree_.global, current_layer()};
+        DirectiveUse use{report_, d, tree_.global, current_layer(), lookups_};
         spec->apply(use);
     }
 
@@ -147,6 +147,7 @@ private:
     }
 
     Reporter& report_;
+    Lookups lookups_;
     ConfigTree tree_;
     std::map<std::uint16_t, const ast::Directive*> seen_ports_;
     bool orphan_section_ = false;

@@ -454,6 +454,27 @@ BOOST_AUTO_TEST_CASE(unknown_user_and_group)
     expect_error(service_head + "    user root.\n", 4, 10, "missing group name");
 }
 
+// A user is looked up once per file; every line that names it still gets
+// its value, or its own error.
+BOOST_AUTO_TEST_CASE(a_user_named_twice)
+{
+    auto c = valid("port 10025\n  server 127.0.0.1:1\n  interface 127.0.0.1\n    user root.0\n"
+                   "  interface 127.0.0.2\n    user root.0\n");
+    for (const auto& s : c->ports[0].services) {
+        BOOST_TEST(s.user.uid.value() == 0u);
+        BOOST_TEST(s.user.gid.value() == 0u);
+    }
+    auto r = load("port 10025\n  server 127.0.0.1:1\n  interface 127.0.0.1\n    user no-such-user-xyz\n"
+                  "  interface 127.0.0.2\n    user no-such-user-xyz\n");
+    std::vector<int> lines;
+    for (const auto& d : r.diagnostics.items()) {
+        lines.push_back(d.line);
+        BOOST_TEST(d.column == 10);
+        BOOST_TEST(d.message == "unknown user \"no-such-user-xyz\"");
+    }
+    BOOST_TEST(lines == (std::vector<int>{4, 6}), boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(names_and_paths)
 {
     expect_error(service_head + "    logname a/b\n", 4, 13, "\"a/b\" is not a usable name");
