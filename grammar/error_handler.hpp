@@ -4,7 +4,8 @@
 //
 // X3's stock x3::error_handler prints file, line and caret but no column and
 // writes to a stream; ours records a tcpproxy::Diagnostic (file:line:column,
-// message, source line) and lets the parse go on with the next line.
+// message, source line) and lets the parse go on with the next line. Its
+// members are defined in parse.cpp, with the driver that uses it.
 #include "tcpproxy/grammar/source.hpp"
 #include "tcpproxy/grammar/diagnostic.hpp"
 

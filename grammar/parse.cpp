@@ -1,14 +1,71 @@
 // The driver: runs the line rule over the text line after line. A line that
-// fails has been reported by the error handler; parsing resumes after its
+// fails is reported by the error handler (below, with the driver: together
+// they are "text in, tree and syntax errors out"); parsing resumes after its
 // line end, so every bad line of a file is reported in one run.
 #include "tcpproxy/grammar/parse.hpp"
 
 #include "config.hpp"
 #include "config_grammar.hpp"
 
+#include "tcpproxy/core/text.hpp"
+
 #include <algorithm>
+#include <cstdio>
 
 namespace tcpproxy::grammar {
+
+namespace {
+
+std::string control_message(char c) {
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned>(static_cast<unsigned char>(c)));
+    return std::string("control character ") + hex + " is not allowed outside comments";
+}
+
+} // namespace
+
+ErrorHandler::ErrorHandler(const Source& source, std::string file, std::vector<Diagnostic>& out)
+    : source_(source), file_(std::move(file)), out_(out),
+      positions_(source.text().begin(), source.text().end()) {}
+
+void ErrorHandler::report(iterator_type where, std::string message) {
+    out_.push_back(source_.diagnostic(Diagnostic::Severity::error, offset_of(where), file_, std::move(message)));
+}
+
+void ErrorHandler::syntax_error(iterator_type line_start, iterator_type where, const std::string& which) {
+    const auto end = source_.text().end();
+    const bool at_line_end = where == end || *where == '\n' ||
+                             (*where == '\r' && where + 1 != end && where[1] == '\n');
+    if (!at_line_end && text::is_control(static_cast<unsigned char>(*where))) {
+        report(where, control_message(*where));
+        return;
+    }
+    if (which == closing_quote_name) {
+        // The quoted text holds no quote, so the nearest one back is the opening one.
+        // (where may be the end of the text: look only before it)
+        auto open = where;
+        while (open != line_start && *--open != '"') {
+        }
+        report(open, "unterminated quoted string: the closing '\"' is missing");
+        return;
+    }
+    // The end of the line was expected: something glued to an argument.
+    if (at_line_end) { // not reached: the line end is what was expected
+        report(where, "syntax error");
+        return;
+    }
+    if (*where == '"') {
+        bool first_word = true;
+        for (auto it = line_start; it != where; ++it)
+            if (*it != ' ' && *it != '\t')
+                first_word = false;
+        report(where, first_word ? "a keyword cannot be quoted"
+                                 : "'\"' inside an unquoted argument: quote the whole argument");
+        return;
+    }
+    report(where, "expected a blank between arguments");
+}
+
 
 ParsedFile parse(const Source& source, const std::string& file) {
     ParsedFile result;

@@ -1,5 +1,7 @@
 #include "tcpproxy/grammar/source.hpp"
 
+#include "tcpproxy/core/text.hpp"
+
 #include <algorithm>
 
 namespace tcpproxy::grammar {
@@ -33,12 +35,25 @@ std::string_view Source::line_text(int line) const {
 
 std::string Source::excerpt(int line) const {
     std::string shown(line_text(line));
-    for (auto& c : shown) {
-        auto u = static_cast<unsigned char>(c);
-        if ((u < 0x20 && c != '\t') || u == 0x7f)
+    // Byte for byte (not text::clean, which also takes tabs and folds a C1
+    // control's two bytes into one), so the caret column still lines up.
+    for (auto& c : shown)
+        if (c != '\t' && text::is_control(static_cast<unsigned char>(c)))
             c = '?';
-    }
     return shown;
+}
+
+Diagnostic Source::diagnostic(Diagnostic::Severity severity, std::size_t offset, std::string file,
+                              std::string message) const {
+    const Location at = locate(offset);
+    Diagnostic d;
+    d.severity = severity;
+    d.file = std::move(file);
+    d.line = at.line;
+    d.column = at.column;
+    d.message = std::move(message);
+    d.source_line = excerpt(at.line);
+    return d;
 }
 
 } // namespace tcpproxy::grammar

@@ -49,11 +49,11 @@ int run(const CommandLine& cl)
         if (!cl.bind && !inetd_socket)
             return usage_error("tcpproxy: SERVER given, but stdin is not a connected TCP socket and no -b PORT");
         auto settings = config_from_command_line(cl);
-        if (!settings.config)
-            return usage_error(settings.error);
+        if (!settings)
+            return usage_error(settings.error().message);
         if (cl.bind)
-            return run_standalone(cl, settings.config);
-        return run_inetd(cl, settings.config);
+            return run_standalone(cl, *settings);
+        return run_inetd(cl, *settings);
     }
 
     auto loaded = load_config_file(cl.config_file);
@@ -61,12 +61,12 @@ int run(const CommandLine& cl)
     if (!loaded.config)
         return 1;
     auto settings = apply_command_line(cl, loaded.config);
-    if (!settings.config)
-        return usage_error(settings.error);
-    const bool standalone = cl.standalone || settings.config->standalone.value_or(false) || !inetd_socket;
+    if (!settings)
+        return usage_error(settings.error().message);
+    const bool standalone = cl.standalone || (*settings)->standalone.value_or(false) || !inetd_socket;
     if (standalone)
-        return run_standalone(cl, settings.config);
-    return run_inetd(cl, settings.config);
+        return run_standalone(cl, *settings);
+    return run_inetd(cl, *settings);
 }
 
 } // namespace
@@ -78,9 +78,9 @@ int main(int argc, char* argv[])
     // empty heaps. Session threads allocate little and rarely: two arenas do.
     ::mallopt(M_ARENA_MAX, 2);
     const auto parsed = parse_command_line(argc, argv);
-    if (!parsed.command_line)
-        return usage_error(parsed.error);
-    const CommandLine& cl = *parsed.command_line;
+    if (!parsed)
+        return usage_error(parsed.error().message);
+    const CommandLine& cl = *parsed;
     switch (cl.action) {
     case CommandLine::Action::help:
         std::cout << help_text();

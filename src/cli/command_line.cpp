@@ -18,9 +18,9 @@
 #include "tcpproxy/cli/cli.hpp"
 
 #include "tcpproxy/cli/bind_spec.hpp"
-#include "tcpproxy/cli/option_values.hpp"
-#include "tcpproxy/cli/settings.hpp"
 #include "tcpproxy/config/values.hpp"
+#include "tcpproxy/core/text.hpp"
+#include "tcpproxy/grammar/values.hpp"
 
 #include <algorithm>
 #include <array>
@@ -37,6 +37,12 @@ namespace {
 using namespace std::string_literals;
 
 constexpr std::string_view prefix = "tcpproxy: ";
+
+// One step of the walk: done, or the one-line error that ends it.
+using Step = Result<void>;
+
+std::unexpected<Error> refuse(const std::string& what) { return fail(std::string(prefix) + what); }
+
 constexpr std::string_view default_pidfile = "/var/run/tcpproxy.pid";
 
 struct OptionInfo {
@@ -82,9 +88,60 @@ std::string short_name(char letter)
     return std::string{'-', '\\', 'x', hex[c >> 4], hex[c & 0xf]};
 }
 
-bool is_program(std::string_view server)
+// The values of the options are the config file's (grammar/values.hpp);
+// only -A and -E put several of them in one word.
+
+// -A: ACL items separated by commas (blanks after a comma allowed).
+Result<Acl> acl_list(std::string_view text)
 {
-    return !server.empty() && (server.front() == '/' || server.front() == '.');
+    Acl acl;
+    for (const grammar::ListItem& piece : grammar::list_items(text)) {
+        if (piece.text.empty())
+            return fail("empty ACL item in " + text::quoted(text));
+        auto entry = grammar::acl_item(piece.text);
+        if (!entry)
+            return fail("ACL item " + text::quoted(piece.text) + ": " + entry.error().message);
+        acl.push_back(entry->item);
+    }
+    return acl;
+}
+
+// -E MODE[,DIR[,HANDLER]]: the three settings of session-mode, session-dir
+// and exit-handler in one word. keep needs DIR; process needs DIR and HANDLER
+// (one program, run without arguments); none (off) needs neither. An empty
+// DIR or HANDLER leaves that setting alone.
+struct SessionOption {
+    SessionMode mode = SessionMode::none;
+    std::string dir;
+    std::string handler;
+};
+
+Result<SessionOption> session_option(std::string_view text)
+{
+    // Split at the first two commas only: the handler path may hold commas.
+    const auto first = text.find(',');
+    const std::string_view mode_text = text.substr(0, first);
+    SessionOption opt;
+    if (first != std::string_view::npos) {
+        const std::string_view rest = text.substr(first + 1);
+        const auto second = rest.find(',');
+        opt.dir = rest.substr(0, second);
+        if (second != std::string_view::npos)
+            opt.handler = rest.substr(second + 1);
+    }
+    const auto mode = grammar::session_mode(mode_text);
+    if (!mode)
+        return std::unexpected(mode.error());
+    opt.mode = *mode;
+    if (opt.mode == SessionMode::none)
+        return opt;
+    const bool process = opt.mode == SessionMode::process;
+    if (opt.dir.empty())
+        return fail("mode " + std::string(mode_text) + " needs a session DIR (" + std::string(mode_text) + ",DIR" +
+                    (process ? ",HANDLER)" : ")"));
+    if (process && opt.handler.empty())
+        return fail("mode process needs a HANDLER (process,DIR,HANDLER)");
+    return opt;
 }
 
 class Parser {
@@ -95,19 +152,19 @@ public:
             words_.emplace_back(argv[i] ? argv[i] : "");
     }
 
-    CliResult run()
+    Result<CommandLine> run()
     {
-        std::string error = walk();
-        if (error.empty() && !finished_)
-            error = check_combination();
-        if (!error.empty())
-            return {std::nullopt, std::move(error)};
-        return {std::move(cl_), {}};
+        Step done = walk();
+        if (done && !finished_)
+            done = check_combination();
+        if (!done)
+            return std::unexpected(std::move(done.error()));
+        return std::move(cl_);
     }
 
 private:
-    // Returns the first error; stops early (finished_) at -h or -V.
-    std::string walk()
+    // Stops at the first error, or early (finished_) at -h or -V.
+    Step walk()
     {
         while (next_ < words_.size() && !finished_) {
             const std::string_view word = words_[next_++];
@@ -115,18 +172,18 @@ private:
                 take_operands();
                 break;
             }
-            std::string error;
+            Step done;
             if (word.starts_with("--"))
-                error = long_option(word);
+                done = long_option(word);
             else if (word.size() > 1 && word.front() == '-')
-                error = short_group(word);
+                done = short_group(word);
             else {
                 --next_;
                 take_operands();
                 break;
             }
-            if (!error.empty())
-                return error;
+            if (!done)
+                return done;
         }
         return {};
     }
@@ -137,16 +194,16 @@ private:
         next_ = words_.size();
     }
 
-    std::string long_option(std::string_view word)
+    Step long_option(std::string_view word)
     {
         const auto eq = word.find('=');
         const std::string_view name = word.substr(0, eq);
         const OptionInfo* info = find_option(name);
         if (!info || !name.starts_with("--"))
-            return std::string(prefix) + "unknown option " + std::string(name);
+            return refuse("unknown option " + std::string(name));
         if (!info->argument) {
             if (eq != std::string_view::npos)
-                return std::string(prefix) + "option " + std::string(name) + " takes no argument";
+                return refuse("option " + std::string(name) + " takes no argument");
             return apply(*info, {});
         }
         if (eq != std::string_view::npos)
@@ -156,7 +213,7 @@ private:
         return apply(*info, words_[next_++]);
     }
 
-    std::string short_group(std::string_view word)
+    Step short_group(std::string_view word)
     {
         for (std::size_t i = 1; i < word.size() && !finished_; ++i) {
             const std::string name{'-', word[i]};
@@ -170,11 +227,10 @@ private:
                 info = find_option(name);
             }
             if (!info)
-                return std::string(prefix) + "unknown option " + short_name(word[i]);
+                return refuse("unknown option " + short_name(word[i]));
             if (!info->argument) {
-                std::string error = apply(*info, {});
-                if (!error.empty())
-                    return error;
+                if (Step done = apply(*info, {}); !done)
+                    return done;
                 continue;
             }
             // An option with an argument ends the group.
@@ -199,10 +255,10 @@ private:
         return false;
     }
 
-    std::string missing_argument(const OptionInfo& info)
+    Step missing_argument(const OptionInfo& info)
     {
-        return std::string(prefix) + "option " + std::string(info.name) + " needs an argument (" +
-               info.argument + ")";
+        return refuse("option " + std::string(info.name) + " needs an argument (" +
+                      info.argument + ")");
     }
 
     void note(std::string_view name)
@@ -211,73 +267,61 @@ private:
             given_.emplace_back(name);
     }
 
-    std::string set_action(CommandLine::Action action, std::string_view name)
+    Step set_action(CommandLine::Action action, std::string_view name)
     {
         if (action_option_.empty() || action_option_ == name) {
             action_option_ = name;
             cl_.action = action;
             return {};
         }
-        return std::string(prefix) + std::string(action_option_) + " and " + std::string(name) +
-               " cannot be used together";
+        return refuse(std::string(action_option_) + " and " + std::string(name) +
+                      " cannot be used together");
     }
 
-    std::string apply(const OptionInfo& info, std::string_view value)
+    Step apply(const OptionInfo& info, std::string_view value)
     {
         const std::string_view name = info.name;
         note(name);
         const std::string opt = std::string(prefix) + "option " + std::string(name) + ": ";
         if (info.argument && value.empty())
-            return opt + "empty " + info.argument;
+            return fail(opt + "empty " + info.argument);
 
         auto fail_or = [&](const auto& parsed, auto&& store) {
-            if (!parsed.value)
-                return opt + parsed.error;
-            store(*parsed.value);
-            return std::string();
+            if (!parsed)
+                return Step(fail(opt + parsed.error().message));
+            store(*parsed);
+            return Step();
         };
 
         switch (name.size() == 2 ? name[1] : '\0') {
         case 'a': cl_.acp = value; return {};
-        case 'b': {
-            cli::BindParse bind = cli::parse_bind(value);
-            if (!bind.spec)
-                return opt + bind.error;
-            cl_.bind = value;
-            cl_.standalone = true;
-            return {};
-        }
+        case 'b':
+            return fail_or(cli::parse_bind(value), [&](const cli::BindSpec&) {
+                cl_.bind = value;
+                cl_.standalone = true;
+            });
         case 'd': cl_.debug = true; return {};
         case 'e': cl_.empty_env = true; return {};
         case 'f': cl_.config_file = value; cl_.config_file_given = true; return {};
         case 'h': cl_.action = CommandLine::Action::help; finished_ = true; return {};
-        case 'l':
-            if (!cli::valid_logname(value))
-                return opt + cli::quoted(value) + " is not a usable name (no blanks, control characters or \"/\")";
-            cl_.logname = value;
-            return {};
+        case 'l': return fail_or(grammar::logname(value), [&](const std::string& name) { cl_.logname = name; });
         case 'n': cl_.no_resolve = true; return {};
         case 'o': cl_.statdir = value; return {};
         case 'p': cl_.pidfile = value; return {};
-        case 'q': return fail_or(cli::parse_ip(value), [&](const IpAddress& ip) { cl_.srcip = ip; });
-        case 'r': return fail_or(cli::parse_redirect_mode(value), [&](RedirectMode m) { cl_.redirect = m; });
+        case 'q': return fail_or(grammar::ip_address(value), [&](const IpAddress& ip) { cl_.srcip = ip; });
+        case 'r': return fail_or(grammar::redirect_mode(value), [&](RedirectMode m) { cl_.redirect = m; });
         case 's': cl_.standalone = true; return {};
-        case 't': return fail_or(cli::parse_seconds(value), [&](unsigned t) { cl_.timeout = t; });
+        case 't': return fail_or(grammar::seconds(value), [&](unsigned t) { cl_.timeout = t; });
         case 'u': cl_.user = value; return {};
-        case 'v':
-            if (!cli::valid_var_prefix(value))
-                return opt + cli::quoted(value) +
-                       " is not a usable variable prefix (letters, digits and \"_\", not starting with a digit)";
-            cl_.var_prefix = value;
-            return {};
+        case 'v': return fail_or(grammar::var_prefix(value), [&](const std::string& p) { cl_.var_prefix = p; });
         case 'w': cl_.writefile = value; return {};
         case 'x': cl_.extended_info = true; return {};
         case 'A':
-            return fail_or(cli::parse_acl_list(value), [&](const Acl& acl) {
+            return fail_or(acl_list(value), [&](const Acl& acl) {
                 cl_.acl.insert(cl_.acl.end(), acl.begin(), acl.end());
             });
         case 'E':
-            return fail_or(cli::parse_session_option(value), [&](const cli::SessionOption& s) {
+            return fail_or(session_option(value), [&](const SessionOption& s) {
                 cl_.session_mode = s.mode;
                 if (!s.dir.empty())
                     cl_.session_dir = s.dir;
@@ -301,18 +345,17 @@ private:
         if (name == "--server-out") { cl_.decode_server_out = value; return {}; }
         if (name == "--help") { cl_.action = CommandLine::Action::help; finished_ = true; return {}; }
         if (name == "--version") { cl_.action = CommandLine::Action::version; finished_ = true; return {}; }
-        return std::string(prefix) + "unknown option " + std::string(name); // not reached: table and switch agree
+        return refuse("unknown option " + std::string(name)); // not reached: table and switch agree
     }
 
     // Options allowed besides the action's own, for the actions that take few.
-    std::string only_these(std::string_view action, std::initializer_list<std::string_view> allowed)
+    Step only_these(std::string_view action, std::initializer_list<std::string_view> allowed)
     {
         for (const std::string& g : given_)
             if (g != action && std::find(allowed.begin(), allowed.end(), g) == allowed.end())
-                return std::string(prefix) + "option " + g + " cannot be used with " + std::string(action);
+                return refuse("option " + g + " cannot be used with " + std::string(action));
         if (!operands_.empty())
-            return std::string(prefix) + std::string(action) + " takes no SERVER, got " +
-                   cli::quoted(operands_.front());
+            return refuse(std::string(action) + " takes no SERVER, got " + text::quoted(operands_.front()));
         return {};
     }
 
@@ -321,12 +364,12 @@ private:
         return std::find(given_.begin(), given_.end(), name) != given_.end();
     }
 
-    std::string check_combination()
+    Step check_combination()
     {
         using Action = CommandLine::Action;
         for (std::string_view out : {"--client-out", "--server-out"})
             if (given(out) && cl_.action != Action::decode)
-                return std::string(prefix) + "option " + std::string(out) + " needs --decode FILE";
+                return refuse("option " + std::string(out) + " needs --decode FILE");
         switch (cl_.action) {
         case Action::check_config: return only_these("--check-config", {"-f"});
         case Action::status: return only_these("--status", {"-f", "-o"});
@@ -338,29 +381,28 @@ private:
 
         if (operands_.empty()) {
             if (given("-b"))
-                return std::string(prefix) + "option -b needs a SERVER to forward to";
+                return refuse("option -b needs a SERVER to forward to");
             return {};
         }
 
         const std::string& server = operands_.front();
         if (given("-f"))
-            return std::string(prefix) +
-                   "option -f cannot be used with SERVER (with SERVER no config file is read)";
+            return refuse("option -f cannot be used with SERVER (with SERVER no config file is read)");
         if (!given("-b")) {
             if (given("-s"))
-                return std::string(prefix) + "option -s needs -b [IFACE:]PORT when SERVER is given";
+                return refuse("option -s needs -b [IFACE:]PORT when SERVER is given");
             if (given("-p"))
-                return std::string(prefix) + "option -p needs -b [IFACE:]PORT (a pidfile is written only "
-                                             "in standalone mode)";
+                return refuse("option -p needs -b [IFACE:]PORT (a pidfile is written only "
+                              "in standalone mode)");
         }
-        if (!is_program(server)) {
+        if (!grammar::is_program(server)) {
             if (operands_.size() > 1)
-                return std::string(prefix) + "unexpected argument " + cli::quoted(operands_[1]) +
-                       " after SERVER " + cli::quoted(server) +
-                       " (options go before SERVER; only a program SERVER takes arguments)";
-            UpstreamParse upstream = parse_upstream(server);
-            if (!upstream.upstream)
-                return std::string(prefix) + "SERVER " + cli::quoted(server) + ": " + upstream.error;
+                return refuse("unexpected argument " + text::quoted(operands_[1]) +
+                              " after SERVER " + text::quoted(server) +
+                       " (options go before SERVER; only a program SERVER takes arguments)");
+            const auto upstream = parse_upstream(server);
+            if (!upstream)
+                return refuse("SERVER " + text::quoted(server) + ": " + upstream.error().message);
         }
         cl_.server = server;
         cl_.server_args.assign(operands_.begin() + 1, operands_.end());
@@ -379,7 +421,7 @@ private:
 
 } // namespace
 
-CliResult parse_command_line(int argc, const char* const argv[])
+Result<CommandLine> parse_command_line(int argc, const char* const argv[])
 {
     return Parser(argc, argv).run();
 }

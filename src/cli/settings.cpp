@@ -3,9 +3,9 @@
 // same apply_* helpers, so an option means the same in -b, inetd and config
 // mode.
 #include "tcpproxy/cli/settings.hpp"
-#include "tcpproxy/config/values.hpp"
-
 #include "tcpproxy/cli/bind_spec.hpp"
+#include "tcpproxy/config/values.hpp"
+#include "tcpproxy/grammar/values.hpp"
 
 #include <utility>
 
@@ -65,24 +65,15 @@ void apply_service(const CommandLine& cl, const std::optional<Identity>& user, S
     service.acl.insert(service.acl.end(), cl.acl.begin(), cl.acl.end());
 }
 
-struct UserParse {
-    std::optional<Identity> identity;
-    std::string error;
-};
-
-UserParse resolve_user(const CommandLine& cl)
+// -u resolved to ids; none when not given.
+Result<std::optional<Identity>> resolve_user(const CommandLine& cl)
 {
     if (!cl.user)
-        return {};
-    IdentityParse parsed = parse_identity(*cl.user);
-    if (!parsed.identity)
-        return {std::nullopt, "tcpproxy: option -u: " + parsed.error};
-    return {std::move(parsed.identity), {}};
-}
-
-SettingsResult failure(std::string error)
-{
-    return {nullptr, std::move(error)};
+        return std::nullopt;
+    auto identity = parse_identity(*cl.user);
+    if (!identity)
+        return fail("tcpproxy: option -u: " + identity.error().message);
+    return std::move(*identity);
 }
 
 } // namespace
@@ -90,17 +81,17 @@ SettingsResult failure(std::string error)
 SettingsResult config_from_command_line(const CommandLine& cl)
 {
     if (!cl.server)
-        return failure("tcpproxy: no SERVER to forward to");
+        return fail("tcpproxy: no SERVER to forward to");
 
     auto config = std::make_shared<Config>();
     PortConfig port;
     Service service;
     if (cl.bind) {
-        cli::BindParse bind = cli::parse_bind(*cl.bind);
-        if (!bind.spec)
-            return failure("tcpproxy: option -b: " + bind.error);
-        port.port = bind.spec->port;
-        service.interface = bind.spec->interface;
+        auto bind = cli::parse_bind(*cl.bind);
+        if (!bind)
+            return fail("tcpproxy: option -b: " + bind.error().message);
+        port.port = bind->port;
+        service.interface = bind->interface;
         config->standalone = true;
     } else {
         // inetd: the process serves the one connection on stdin, so the port
@@ -112,36 +103,36 @@ SettingsResult config_from_command_line(const CommandLine& cl)
     }
 
     const std::string& server = *cl.server;
-    if (!server.empty() && (server.front() == '/' || server.front() == '.')) {
+    if (grammar::is_program(server)) {
         service.exec.push_back(server);
         service.exec.insert(service.exec.end(), cl.server_args.begin(), cl.server_args.end());
     } else {
         if (!cl.server_args.empty())
-            return failure("tcpproxy: unexpected argument after SERVER \"" + server + "\"");
-        UpstreamParse upstream = parse_upstream(server);
-        if (!upstream.upstream)
-            return failure("tcpproxy: SERVER: " + upstream.error);
-        service.servers.push_back(std::move(*upstream.upstream));
+            return fail("tcpproxy: unexpected argument after SERVER \"" + server + "\"");
+        auto upstream = parse_upstream(server);
+        if (!upstream)
+            return fail("tcpproxy: SERVER: " + upstream.error().message);
+        service.servers.push_back(std::move(*upstream));
     }
 
-    UserParse user = resolve_user(cl);
-    if (!user.error.empty())
-        return failure(std::move(user.error));
+    const auto user = resolve_user(cl);
+    if (!user)
+        return std::unexpected(user.error());
     apply_globals(cl, *config);
-    apply_service(cl, user.identity, service);
+    apply_service(cl, *user, service);
 
     port.services.push_back(std::move(service));
     config->ports.push_back(std::move(port));
-    return {std::move(config), {}};
+    return config;
 }
 
 SettingsResult apply_command_line(const CommandLine& cl, std::shared_ptr<Config> file_config)
 {
     if (!file_config)
-        return failure("tcpproxy: no configuration to apply the command line to");
-    UserParse user = resolve_user(cl);
-    if (!user.error.empty())
-        return failure(std::move(user.error));
+        return fail("tcpproxy: no configuration to apply the command line to");
+    const auto user = resolve_user(cl);
+    if (!user)
+        return std::unexpected(user.error());
 
     // A copy, so that a caller holding the file's Config (a reload comparing
     // old and new) never sees it change.
@@ -149,8 +140,8 @@ SettingsResult apply_command_line(const CommandLine& cl, std::shared_ptr<Config>
     apply_globals(cl, *config);
     for (PortConfig& port : config->ports)
         for (Service& service : port.services)
-            apply_service(cl, user.identity, service);
-    return {std::move(config), {}};
+            apply_service(cl, *user, service);
+    return config;
 }
 
 } // namespace tcpproxy

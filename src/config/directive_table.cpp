@@ -1,14 +1,12 @@
-// Every directive of reference §3.3: level, arity, usage and argument rules.
+// Every directive of reference §3.3: level, arity, usage, and which value of
+// the grammar's vocabulary (tcpproxy/grammar/values.hpp) each argument is.
+// What is decided here is only what needs the context: where a value is
+// stored, repeated settings, lists that span arguments.
 #include "directive_table.hpp"
 
-#include "argument_values.hpp"
-#include "tcpproxy/acl/acl.hpp"
 #include "tcpproxy/config/values.hpp"
-#include "tcpproxy/core/status.hpp"
+#include "tcpproxy/grammar/values.hpp"
 
-#include <boost/algorithm/string/predicate.hpp>
-
-#include <algorithm>
 #include <array>
 
 namespace tcpproxy::config {
@@ -43,80 +41,125 @@ void set_parsed(DirectiveUse& use, Slot<T>& slot, std::optional<T> value) {
 
 const ast::Argument& arg(DirectiveUse& use, std::size_t i = 0) { return use.directive.arguments[i]; }
 
-std::string text_or_empty(DirectiveUse& use, std::string_view what) {
-    return non_empty(use.report, arg(use), what).value_or("");
+// A parsed value; a wrong one is reported at `offset` and is empty.
+template <typename T>
+std::optional<T> reported(DirectiveUse& u, std::size_t offset, Result<T> parsed) {
+    if (parsed)
+        return std::move(*parsed);
+    u.report.error(offset, std::move(parsed.error().message));
+    return std::nullopt;
+}
+
+// Where a wrong value is shown: at its first byte; an empty one at its quote.
+std::size_t position(const DirectiveUse& u, const ast::Argument& a) {
+    return a.text.empty() ? u.report.begin_of(a) : u.report.text_of(a);
+}
+
+// Argument i read by a value rule (grammar/values.hpp, config/values.hpp).
+template <typename Rule>
+auto value(DirectiveUse& u, Rule rule, std::size_t i = 0) {
+    const auto& a = arg(u, i);
+    return reported(u, position(u, a), rule(a.text));
+}
+
+// A path or name that must not be empty.
+std::string non_empty(DirectiveUse& u, std::string_view what) {
+    const auto& a = arg(u);
+    if (a.text.empty())
+        u.report.error(u.report.begin_of(a), "empty " + std::string(what));
+    return a.text;
+}
+
+// The program and arguments of exec/exit-handler.
+std::vector<std::string> words(const DirectiveUse& u) {
+    std::vector<std::string> out;
+    out.reserve(u.directive.arguments.size());
+    for (const auto& a : u.directive.arguments)
+        out.push_back(a.text);
+    return out;
+}
+
+// The items of a comma separated list that may span several arguments
+// ("a, b,c" is three items: blanks are allowed after commas only), each with
+// the offset of its first byte in the config text. Each argument is split by
+// the grammar's list rule; how arguments join is the config file's own.
+struct Item {
+    std::string_view text;
+    std::size_t offset;
+};
+std::vector<Item> list(DirectiveUse& u, std::string_view what) {
+    const auto& args = u.directive.arguments;
+    const std::string name(what);
+    std::vector<Item> items;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const auto& a = args[i];
+        const std::size_t base = u.report.text_of(a);
+        const bool goes_on = a.text.ends_with(',');
+        if (i > 0 && !args[i - 1].text.ends_with(','))
+            u.report.error(base, name + " items are separated by commas: ',' missing before '" + a.text + "'");
+        const auto pieces = grammar::list_items(a.text);
+        for (std::size_t k = 0; k < pieces.size(); ++k) {
+            if (!pieces[k].text.empty())
+                items.push_back({pieces[k].text, base + pieces[k].offset});
+            else if (k + 1 < pieces.size() || !goes_on) // (the piece after a final comma goes on in the next argument)
+                u.report.error(base + pieces[k].offset, "empty " + name + " item");
+        }
+        if (goes_on && i + 1 == args.size())
+            u.report.error(base + a.text.size() - 1, "the " + name + " list ends with ','");
+    }
+    return items;
 }
 
 // --- global-only --------------------------------------------------------
 
-void apply_standalone(DirectiveUse& u) { set(u, u.global.standalone, yes_no(u.report, arg(u)).value_or(true)); }
-void apply_pidfile(DirectiveUse& u) { set(u, u.global.pidfile, text_or_empty(u, "pidfile path")); }
-void apply_statdir(DirectiveUse& u) { set(u, u.global.statdir, text_or_empty(u, "status directory")); }
-void apply_session_dir(DirectiveUse& u) { set(u, u.global.session_dir, text_or_empty(u, "session directory")); }
-
-void apply_session_mode(DirectiveUse& u) {
-    auto mode = one_of<SessionMode>(u.report, arg(u), "session mode",
-                                    {{"none", SessionMode::none}, {"keep", SessionMode::keep},
-                                     {"process", SessionMode::process}});
-    set_parsed(u, u.global.session_mode, mode);
-}
+void apply_standalone(DirectiveUse& u) { set(u, u.global.standalone, value(u, grammar::yes_no).value_or(true)); }
+void apply_pidfile(DirectiveUse& u) { set(u, u.global.pidfile, non_empty(u, "pidfile path")); }
+void apply_statdir(DirectiveUse& u) { set(u, u.global.statdir, non_empty(u, "status directory")); }
+void apply_session_dir(DirectiveUse& u) { set(u, u.global.session_dir, non_empty(u, "session directory")); }
+void apply_session_mode(DirectiveUse& u) { set_parsed(u, u.global.session_mode, value(u, grammar::session_mode)); }
 
 void apply_exit_code(DirectiveUse& u) {
     StatusSet codes = 0;
-    for (const auto& item : list_items(u.report, u.directive.arguments, "exit code")) {
-        if (boost::algorithm::iequals(item.text, "any"))
-            codes = all_statuses;
-        else if (auto status = parse_status(item.text))
-            codes |= status_bit(*status);
-        else
-            u.report.error(item.offset, "unknown exit code '" + item.text +
-                                            "' (expected ok, warning, access, connect, timeout, server, "
-                                            "client, proxy or any)");
-    }
+    for (const auto& item : list(u, "exit code"))
+        codes |= reported(u, item.offset, grammar::exit_code(item.text)).value_or(0);
     set(u, u.global.exit_codes, codes);
 }
 
 void apply_exit_handler(DirectiveUse& u) {
-    program(u.report, arg(u));
-    set(u, u.global.exit_handler, words(u.directive.arguments));
+    value(u, grammar::program);
+    set(u, u.global.exit_handler, words(u));
 }
 
 void apply_max_sessions(DirectiveUse& u) {
-    set(u, u.global.max_sessions, number_in(u.report, arg(u), 1, 100000, "max-sessions").value_or(1024));
+    set(u, u.global.max_sessions, value(u, grammar::max_sessions).value_or(1024));
 }
 
 // --- service ------------------------------------------------------------
 
 void apply_server(DirectiveUse& u) {
     std::vector<Upstream> servers;
-    for (const auto& a : u.directive.arguments) {
-        auto parsed = parse_upstream(a.text);
-        if (parsed.upstream)
-            servers.push_back(*parsed.upstream);
-        else
-            u.report.error(u.report.text_of(a), parsed.error);
-    }
+    for (std::size_t i = 0; i < u.directive.arguments.size(); ++i)
+        if (auto upstream = value(u, parse_upstream, i))
+            servers.push_back(std::move(*upstream));
     set(u, u.service.servers, std::move(servers));
 }
 
 void apply_exec(DirectiveUse& u) {
-    program(u.report, arg(u));
-    set(u, u.service.exec, words(u.directive.arguments));
+    value(u, grammar::program);
+    set(u, u.service.exec, words(u));
 }
 
 void apply_acl(DirectiveUse& u) {
     Acl acl;
-    for (const auto& item : list_items(u.report, u.directive.arguments, "ACL")) {
-        auto parsed = parse_acl_item(item.text);
-        if (!parsed.item) {
-            u.report.error(item.offset, parsed.error);
+    for (const auto& item : list(u, "ACL")) {
+        auto entry = reported(u, item.offset, grammar::acl_item(item.text));
+        if (!entry)
             continue;
-        }
-        if (parsed.host_bits)
-            u.report.warning(item.offset, "host bits of '" + item.text + "' beyond the mask are ignored: it means " +
-                                              parsed.item->network.str() + "/" +
-                                              std::to_string(parsed.item->prefix));
-        acl.push_back(*parsed.item);
+        if (entry->host_bits)
+            u.report.warning(item.offset, "host bits of '" + std::string(item.text) +
+                                              "' beyond the mask are ignored: it means " +
+                                              entry->item.network.str() + "/" + std::to_string(entry->item.prefix));
+        acl.push_back(entry->item);
     }
     // Repeated acl lines of one level add up.
     if (u.service.acl)
@@ -125,27 +168,19 @@ void apply_acl(DirectiveUse& u) {
         u.service.acl = Setting<Acl>{std::move(acl), &u.directive};
 }
 
-void apply_acp(DirectiveUse& u) { set(u, u.service.acp, program(u.report, arg(u)).value_or("")); }
+void apply_acp(DirectiveUse& u) { set(u, u.service.acp, value(u, grammar::program).value_or("")); }
 
-void apply_timeout(DirectiveUse& u) {
-    set(u, u.service.timeout, number_in(u.report, arg(u), 0, 31536000, "timeout").value_or(60));
-}
+void apply_timeout(DirectiveUse& u) { set(u, u.service.timeout, value(u, grammar::seconds).value_or(60)); }
 
 void apply_redirect_mode(DirectiveUse& u) {
-    auto mode = one_of<RedirectMode>(u.report, arg(u), "redirect mode",
-                                     {{"none", RedirectMode::none},
-                                      {"accept", RedirectMode::accept},
-                                      {"forward", RedirectMode::forward},
-                                      {"forward-only", RedirectMode::forward_only},
-                                      {"only", RedirectMode::forward_only}});
-    set(u, u.service.redirect, mode.value_or(RedirectMode::none));
+    set(u, u.service.redirect, value(u, grammar::redirect_mode).value_or(RedirectMode::none));
 }
 
-void apply_srcip(DirectiveUse& u) { set(u, u.service.srcip, ip_address(u.report, arg(u)).value_or(IpAddress{})); }
+void apply_srcip(DirectiveUse& u) { set(u, u.service.srcip, value(u, grammar::ip_address).value_or(IpAddress{})); }
 
 void apply_rotate(DirectiveUse& u) {
-    auto first = ip_address(u.report, arg(u, 0));
-    auto last = ip_address(u.report, arg(u, 1));
+    auto first = value(u, grammar::ip_address, 0);
+    auto last = value(u, grammar::ip_address, 1);
     if (first && last) {
         if (first->family != last->family)
             u.report.error(u.report.text_of(arg(u, 1)), "'" + arg(u, 1).text + "' is not of the same address family as '" +
@@ -158,44 +193,37 @@ void apply_rotate(DirectiveUse& u) {
 }
 
 void apply_user(DirectiveUse& u) {
-    auto parsed = parse_identity(arg(u).text);
-    if (!parsed.identity)
-        u.report.error(u.report.text_of(arg(u)), parsed.error);
-    set(u, u.service.user, parsed.identity.value_or(Identity{}));
+    const auto& a = arg(u);
+    auto [known, fresh] = u.lookups.users.try_emplace(a.text);
+    if (fresh)
+        known->second = parse_identity(a.text);
+    set(u, u.service.user, reported(u, position(u, a), known->second).value_or(Identity{}));
 }
 
-void apply_writefile(DirectiveUse& u) { set(u, u.service.capture, Capture{text_or_empty(u, "capture basename"), false}); }
-void apply_debug(DirectiveUse& u) { set(u, u.service.capture, Capture{text_or_empty(u, "capture basename"), true}); }
+void apply_writefile(DirectiveUse& u) { set(u, u.service.capture, Capture{non_empty(u, "capture basename"), false}); }
+void apply_debug(DirectiveUse& u) { set(u, u.service.capture, Capture{non_empty(u, "capture basename"), true}); }
 
-void apply_extended_info(DirectiveUse& u) { set(u, u.service.extended_info, yes_no(u.report, arg(u)).value_or(false)); }
+void apply_extended_info(DirectiveUse& u) {
+    set(u, u.service.extended_info, value(u, grammar::yes_no).value_or(false));
+}
 
 void apply_logname(DirectiveUse& u) {
-    const auto& a = arg(u);
-    // The log name is part of status and session file names.
-    if (a.text.empty() || a.text.find_first_of("/ \t") != std::string::npos)
-        u.report.error(u.report.begin_of(a), "'" + a.text + "' cannot be a log name: it names files (no '/' or blanks, not empty)");
-    set(u, u.service.logname, a.text);
+    value(u, grammar::logname);
+    set(u, u.service.logname, arg(u).text);
 }
 
 void apply_name(DirectiveUse& u) { set(u, u.service.name, arg(u).text); }
 
 void apply_setenv(DirectiveUse& u) {
-    const auto& a = arg(u);
-    const bool valid = !a.text.empty() && !std::isdigit(static_cast<unsigned char>(a.text[0])) &&
-                       std::all_of(a.text.begin(), a.text.end(), [](char c) {
-                           return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
-                       });
-    if (!valid)
-        u.report.error(u.report.begin_of(a), "'" + a.text + "' is not a variable prefix (letters, digits and '_', "
-                                                            "not starting with a digit)");
-    set(u, u.service.var_prefix, a.text);
+    value(u, grammar::var_prefix);
+    set(u, u.service.var_prefix, arg(u).text);
 }
 
 void apply_proxy_protocol(DirectiveUse& u) {
-    set(u, u.service.proxy_protocol, one_of<int>(u.report, arg(u), "PROXY protocol version", {{"v1", 1}, {"v2", 2}}).value_or(0));
+    set(u, u.service.proxy_protocol, value(u, grammar::proxy_protocol).value_or(0));
 }
 
-void apply_accept_proxy(DirectiveUse& u) { set(u, u.service.accept_proxy, yes_no(u.report, arg(u)).value_or(false)); }
+void apply_accept_proxy(DirectiveUse& u) { set(u, u.service.accept_proxy, value(u, grammar::yes_no).value_or(false)); }
 
 using S = Scope;
 

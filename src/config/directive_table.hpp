@@ -6,11 +6,15 @@
 // accepts.
 #include "layers.hpp"
 #include "reporter.hpp"
+#include "tcpproxy/core/error.hpp"
 #include "tcpproxy/grammar/ast.hpp"
 
 #include <cstddef>
+#include <functional>
 #include <limits>
+#include <map>
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace tcpproxy::config {
@@ -22,12 +26,19 @@ enum class Scope {
     interface,   // the `interface` line itself
 };
 
+// Values looked up in the system once per file: a large file names the same
+// user in every section, and each lookup reads the user and group databases.
+struct Lookups {
+    std::map<std::string, Result<Identity>, std::less<>> users;
+};
+
 // What a directive's apply function works on.
 struct DirectiveUse {
     Reporter& report;
     const ast::Directive& directive;
     GlobalLayer& global;   // for global-only directives
     ServiceLayer& service; // the level the directive belongs to
+    Lookups& lookups;
 };
 
 inline constexpr std::size_t many = std::numeric_limits<std::size_t>::max();

@@ -3,15 +3,7 @@
 namespace tcpproxy::config {
 
 void Reporter::add(Diagnostic::Severity severity, std::size_t offset, std::string message) {
-    const auto at = source_.locate(offset);
-    Diagnostic d;
-    d.severity = severity;
-    d.file = file_;
-    d.line = at.line;
-    d.column = at.column;
-    d.message = std::move(message);
-    d.source_line = source_.excerpt(at.line);
-    out_.add(std::move(d));
+    out_.add(source_.diagnostic(severity, offset, file_, std::move(message)));
 }
 
 void Reporter::error(std::size_t offset, std::string message) {

@@ -79,7 +79,7 @@ public:
         case Scope::service:
             break;
         }
-        DirectiveUse use{report_, d, tree_.global, current_layer()};
+        DirectiveUse use{report_, d, tree_.global, current_layer(), lookups_};
         spec->apply(use);
     }
 
@@ -101,13 +101,9 @@ private:
     void port(const ast::Directive& d) {
         const auto& a = d.arguments[0];
         auto number = parse_port(a.text);
-        if (!number) {
-            const bool numeric = a.text.find_first_not_of("0123456789") == std::string::npos && !a.text.empty();
-            report_.error(report_.text_of(a), numeric ? "port " + a.text + " is out of range 1-65535"
-                                                      : "unknown port '" + a.text +
-                                                            "': not a number and not a service name in /etc/services");
-        }
-        open_port(d, number);
+        if (!number)
+            report_.error(report_.text_of(a), number.error().message);
+        open_port(d, number ? std::optional(*number) : std::nullopt);
     }
 
     void open_port(const ast::Directive& d, std::optional<std::uint16_t> number) {
@@ -135,10 +131,10 @@ private:
             return;
         }
         const auto& a = d.arguments[0];
-        auto parsed = parse_interface(a.text);
-        if (!parsed.spec)
-            report_.error(report_.text_of(a), parsed.error);
-        open_section(d, parsed.spec);
+        auto spec = parse_interface(a.text);
+        if (!spec)
+            report_.error(report_.text_of(a), spec.error().message);
+        open_section(d, spec ? std::optional(std::move(*spec)) : std::nullopt);
     }
 
     void open_section(const ast::Directive& d, std::optional<InterfaceSpec> spec) {
@@ -151,6 +147,7 @@ private:
     }
 
     Reporter& report_;
+    Lookups lookups_;
     ConfigTree tree_;
     std::map<std::uint16_t, const ast::Directive*> seen_ports_;
     bool orphan_section_ = false;

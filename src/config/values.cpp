@@ -2,6 +2,9 @@
 // `-b`, `-u`, `server` and `interface` accept exactly the same forms.
 #include "tcpproxy/config/values.hpp"
 
+#include "tcpproxy/core/text.hpp"
+#include "tcpproxy/grammar/values.hpp"
+
 #include <grp.h>
 #include <netdb.h>
 #include <pwd.h>
@@ -37,28 +40,30 @@ bool is_nic_name(const std::string& text)
 
 } // namespace
 
-std::optional<std::uint16_t> parse_port(const std::string& text)
+Result<std::uint16_t> parse_port(const std::string& text)
 {
+    const auto neither = [&] { return fail(text::quoted(text) + " is neither a port number nor a known TCP service"); };
     if (!text.empty() && std::isdigit(static_cast<unsigned char>(text[0]))) {
+        if (text.find_first_not_of("0123456789") != std::string::npos)
+            return neither();
         const auto n = parse_number<unsigned>(text);
         if (!n || *n < 1 || *n > 65535)
-            return std::nullopt;
+            return fail("port " + text + " is out of range (1-65535)");
         return static_cast<std::uint16_t>(*n);
     }
     if (text.empty())
-        return std::nullopt;
+        return neither();
     // getservbyname_r keeps this safe to call from several threads.
     servent result{};
     servent* found = nullptr;
     std::vector<char> buf(4096);
     if (getservbyname_r(text.c_str(), "tcp", &result, buf.data(), buf.size(), &found) != 0 || !found)
-        return std::nullopt;
+        return neither();
     return static_cast<std::uint16_t>(ntohs(static_cast<std::uint16_t>(found->s_port)));
 }
 
-InterfaceParse parse_interface(const std::string& text)
+Result<InterfaceSpec> parse_interface(const std::string& text)
 {
-    InterfaceParse r;
     InterfaceSpec spec;
     spec.text = text;
     if (text == "*" || text == "any") {
@@ -69,16 +74,14 @@ InterfaceParse parse_interface(const std::string& text)
             inner = inner.substr(1, inner.size() - 2);
         const auto a = IpAddress::parse_v6(inner);
         if (!a) {
-            r.error = "\"" + text + "\" is not a valid IPv6 address";
-            return r;
+            return fail(text::quoted(text) + " is not a valid IPv6 address");
         }
         spec.kind = InterfaceSpec::Kind::address;
         spec.address = *a;
     } else if (!text.empty() && std::isdigit(static_cast<unsigned char>(text[0]))) {
         const auto a = IpAddress::parse_v4(text);
         if (!a) {
-            r.error = "\"" + text + "\" is not a valid IPv4 address";
-            return r;
+            return fail(text::quoted(text) + " is not a valid IPv4 address");
         }
         spec.kind = InterfaceSpec::Kind::address;
         spec.address = *a;
@@ -86,83 +89,41 @@ InterfaceParse parse_interface(const std::string& text)
         spec.kind = InterfaceSpec::Kind::nic;
         spec.name = text;
     } else {
-        r.error = "\"" + text + "\" is not an address or a network interface name (at most 15 characters, no '/' or blanks)";
-        return r;
+        return fail(text::quoted(text) + " is not an address or a network interface name (at most 15 characters, no '/' or blanks)");
     }
-    r.spec = spec;
-    return r;
+    return spec;
 }
 
-UpstreamParse parse_upstream(const std::string& text)
+Result<Upstream> parse_upstream(const std::string& text)
 {
-    UpstreamParse r;
     Upstream up;
     up.text = text;
-    std::string host;
-    std::string port;
-    bool has_port = false;
-    if (!text.empty() && text.front() == '[') {
-        const auto close = text.find(']');
-        if (close == std::string::npos) {
-            r.error = "\"" + text + "\": missing ']' after the IPv6 address";
-            return r;
-        }
-        host = text.substr(1, close - 1);
-        if (!IpAddress::parse_v6(host)) {
-            r.error = "\"" + host + "\" is not a valid IPv6 address";
-            return r;
-        }
-        const auto rest = text.substr(close + 1);
-        if (!rest.empty()) {
-            if (rest.front() != ':') {
-                r.error = "\"" + text + "\": expected ':PORT' after ']'";
-                return r;
-            }
-            port = rest.substr(1);
-            has_port = true;
-        }
-    } else {
-        const auto colon = text.find(':');
-        if (colon != std::string::npos && text.find(':', colon + 1) != std::string::npos) {
-            r.error = "\"" + text + "\": an IPv6 server address must be written in brackets, e.g. [2001:db8::1]:25";
-            return r;
-        }
-        host = text.substr(0, colon);
-        if (colon != std::string::npos) {
-            port = text.substr(colon + 1);
-            has_port = true;
-        }
-        if (host.empty()) {
-            r.error = "\"" + text + "\": missing host";
-            return r;
-        }
+    const auto parts = grammar::host_port(text);
+    if (!parts)
+        return std::unexpected(parts.error());
+    const std::string host(parts->host);
+    if (!parts->bracketed) {
+        if (host.empty())
+            return fail(text::quoted(text) + ": missing host");
         if (std::isdigit(static_cast<unsigned char>(host[0])) && host.find_first_not_of("0123456789.") == std::string::npos
-            && !IpAddress::parse_v4(host)) {
-            r.error = "\"" + host + "\" is not a valid IPv4 address";
-            return r;
-        }
+            && !IpAddress::parse_v4(host))
+            return fail(text::quoted(host) + " is not a valid IPv4 address");
         for (char c : host)
-            if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f || c == '/') {
-                r.error = "\"" + host + "\" is not a valid host name";
-                return r;
-            }
+            if (c == ' ' || c == '/' || text::is_control(static_cast<unsigned char>(c)))
+                return fail(text::quoted(host) + " is not a valid host name");
     }
-    if (has_port) {
-        const auto p = parse_port(port);
-        if (!p) {
-            r.error = "\"" + port + "\" is not a port number (1-65535) or a known service name";
-            return r;
-        }
+    if (parts->port) {
+        const auto p = parse_port(std::string(*parts->port));
+        if (!p)
+            return std::unexpected(p.error());
         up.port = *p;
     }
     up.host = host;
-    r.upstream = up;
-    return r;
+    return up;
 }
 
-IdentityParse parse_identity(const std::string& text)
+Result<Identity> parse_identity(const std::string& text)
 {
-    IdentityParse r;
     Identity id;
     id.text = text;
     auto sep = text.find('.');
@@ -171,8 +132,7 @@ IdentityParse parse_identity(const std::string& text)
     const std::string user = text.substr(0, sep);
     const std::string group = sep == std::string::npos ? std::string() : text.substr(sep + 1);
     if (user.empty() && group.empty()) {
-        r.error = "\"" + text + "\": missing user name";
-        return r;
+        return fail(text::quoted(text) + ": missing user name");
     }
     std::vector<char> buf(16384);
     if (!user.empty()) {
@@ -182,8 +142,7 @@ IdentityParse parse_identity(const std::string& text)
             passwd pw{};
             passwd* found = nullptr;
             if (getpwnam_r(user.c_str(), &pw, buf.data(), buf.size(), &found) != 0 || !found) {
-                r.error = "unknown user \"" + user + "\"";
-                return r;
+                return fail("unknown user " + text::quoted(user));
             }
             id.uid = found->pw_uid;
             id.gid = found->pw_gid;
@@ -196,17 +155,14 @@ IdentityParse parse_identity(const std::string& text)
             ::group gr{};
             ::group* found = nullptr;
             if (getgrnam_r(group.c_str(), &gr, buf.data(), buf.size(), &found) != 0 || !found) {
-                r.error = "unknown group \"" + group + "\"";
-                return r;
+                return fail("unknown group " + text::quoted(group));
             }
             id.gid = found->gr_gid;
         }
     } else if (sep != std::string::npos) {
-        r.error = "\"" + text + "\": missing group name after the separator";
-        return r;
+        return fail(text::quoted(text) + ": missing group name after the separator");
     }
-    r.identity = id;
-    return r;
+    return id;
 }
 
 } // namespace tcpproxy

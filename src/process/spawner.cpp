@@ -367,8 +367,8 @@ private:
         auto loaded = parse_config(*read, cl_.config_file);
         if (loaded.config) {
             auto settings = apply_command_line(cl_, loaded.config);
-            if (settings.config)
-                policy_ = spawner_policy(*settings.config, fallback_);
+            if (settings)
+                policy_ = spawner_policy(**settings, fallback_);
         }
         reply(answer, sp::ConfigText{static_cast<std::uint32_t>(read->size())}, {sealed.get()});
     }

@@ -63,23 +63,23 @@ void reload(const CommandLine& cl, ConfigHolder& holder, ListenerSet& listeners,
         return;
     }
     auto settings = apply_command_line(cl, loaded.config);
-    if (!settings.config) {
-        log::error("reload: " + settings.error + "; keeping the running configuration");
+    if (!settings) {
+        log::error("reload: " + settings.error().message + "; keeping the running configuration");
         return;
     }
     const auto old = holder.get();
-    if (settings.config->max_sessions != old->max_sessions) {
+    if ((*settings)->max_sessions != old->max_sessions) {
         // Running sessions are never cut: a higher limit adds slots now, a
         // lower one holds new connections back until enough have ended.
-        const auto want = std::min<std::size_t>(settings.config->max_sessions, sessions_that_fit(fd_limit));
-        if (want < settings.config->max_sessions)
-            log::warning("reload: max-sessions " + std::to_string(settings.config->max_sessions) + " needs more than the " +
+        const auto want = std::min<std::size_t>((*settings)->max_sessions, sessions_that_fit(fd_limit));
+        if (want < (*settings)->max_sessions)
+            log::warning("reload: max-sessions " + std::to_string((*settings)->max_sessions) + " needs more than the " +
                          std::to_string(fd_limit) + " descriptors allowed");
         log::notice("reload: max-sessions " + std::to_string(old->max_sessions) + " -> " +
                     std::to_string(pool.resize(want)) + " session slots");
     }
-    holder.set(settings.config);
-    listeners.update(*settings.config, pool, holder, reaper);
+    holder.set(*settings);
+    listeners.update(**settings, pool, holder, reaper);
     log::notice("reload: done, " + std::to_string(listeners.size()) + " port(s)");
 }
 

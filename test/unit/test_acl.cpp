@@ -1,4 +1,5 @@
 #include "tcpproxy/acl/acl.hpp"
+#include "tcpproxy/grammar/values.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -9,9 +10,9 @@ Acl acl_of(std::initializer_list<const char*> items)
 {
     Acl acl;
     for (const char* text : items) {
-        auto p = parse_acl_item(text);
-        BOOST_TEST_REQUIRE(p.item.has_value(), text << ": " << p.error);
-        acl.push_back(*p.item);
+        auto p = grammar::acl_item(text);
+        BOOST_TEST_REQUIRE(p.has_value(), text << ": " << (p ? std::string() : p.error().message));
+        acl.push_back(p->item);
     }
     return acl;
 }
@@ -22,39 +23,39 @@ BOOST_AUTO_TEST_SUITE(acl)
 
 BOOST_AUTO_TEST_CASE(item_forms)
 {
-    auto p = parse_acl_item("10.1.0.0/16");
-    BOOST_TEST_REQUIRE(p.item.has_value());
-    BOOST_TEST(p.item->allow);
-    BOOST_TEST(p.item->prefix == 16u);
-    BOOST_TEST(!p.host_bits);
-    p = parse_acl_item("-192.0.2.0/255.255.255.0");
-    BOOST_TEST_REQUIRE(p.item.has_value());
-    BOOST_TEST(!p.item->allow);
-    BOOST_TEST(p.item->prefix == 24u);
-    p = parse_acl_item("+2001:db8::/32");
-    BOOST_TEST_REQUIRE(p.item.has_value());
-    BOOST_TEST(p.item->prefix == 32u);
-    BOOST_TEST(!p.item->network.is_v4());
-    p = parse_acl_item("198.51.100.7");
-    BOOST_TEST_REQUIRE(p.item.has_value());
-    BOOST_TEST(p.item->prefix == 32u);
+    auto p = grammar::acl_item("10.1.0.0/16");
+    BOOST_TEST_REQUIRE(p.has_value());
+    BOOST_TEST(p->item.allow);
+    BOOST_TEST(p->item.prefix == 16u);
+    BOOST_TEST(!p->host_bits);
+    p = grammar::acl_item("-192.0.2.0/255.255.255.0");
+    BOOST_TEST_REQUIRE(p.has_value());
+    BOOST_TEST(!p->item.allow);
+    BOOST_TEST(p->item.prefix == 24u);
+    p = grammar::acl_item("+2001:db8::/32");
+    BOOST_TEST_REQUIRE(p.has_value());
+    BOOST_TEST(p->item.prefix == 32u);
+    BOOST_TEST(!p->item.network.is_v4());
+    p = grammar::acl_item("198.51.100.7");
+    BOOST_TEST_REQUIRE(p.has_value());
+    BOOST_TEST(p->item.prefix == 32u);
 }
 
 BOOST_AUTO_TEST_CASE(host_bits_warn_and_are_cleared)
 {
-    const auto p = parse_acl_item("10.1.2.3/16");
-    BOOST_TEST_REQUIRE(p.item.has_value());
-    BOOST_TEST(p.host_bits);
-    BOOST_TEST(p.item->network.str() == "10.1.0.0");
+    const auto p = grammar::acl_item("10.1.2.3/16");
+    BOOST_TEST_REQUIRE(p.has_value());
+    BOOST_TEST(p->host_bits);
+    BOOST_TEST(p->item.network.str() == "10.1.0.0");
 }
 
 BOOST_AUTO_TEST_CASE(bad_items)
 {
     for (const char* bad : {"10.1/16", "10.1.0.0/33", "10.0.0.0/255.0.255.0", "10.0.0.0/", "host", "",
                             "2001:db8::/129", "1.2.3.4/x", "256.1.1.1", "+-1.2.3.4", "::1/255.0.0.0"}) {
-        const auto p = parse_acl_item(bad);
-        BOOST_TEST(!p.item.has_value(), bad);
-        BOOST_TEST(!p.error.empty(), bad);
+        const auto p = grammar::acl_item(bad);
+        BOOST_TEST(!p.has_value(), bad);
+        BOOST_TEST(!p.error().message.empty(), bad);
     }
 }
 

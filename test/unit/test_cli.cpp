@@ -1,6 +1,7 @@
 // parse_command_line: every option of reference §2, getopt-style grouping,
 // operands, and every command-line error (one line, "tcpproxy: " first).
 #include "tcpproxy/cli/cli.hpp"
+#include "tcpproxy/grammar/values.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -12,7 +13,7 @@ using namespace tcpproxy;
 
 namespace {
 
-CliResult parse(std::initializer_list<const char*> args)
+Result<CommandLine> parse(std::initializer_list<const char*> args)
 {
     std::vector<const char*> argv{"tcpproxy"};
     argv.insert(argv.end(), args.begin(), args.end());
@@ -23,24 +24,24 @@ CliResult parse(std::initializer_list<const char*> args)
 // The parsed command line, failing the test (with the error) when there is none.
 CommandLine ok(std::initializer_list<const char*> args)
 {
-    CliResult r = parse(args);
-    BOOST_TEST_REQUIRE(r.command_line.has_value(), "unexpected error: " << r.error);
-    BOOST_TEST(r.error.empty());
-    return *r.command_line;
+    auto r = parse(args);
+    BOOST_TEST_REQUIRE(r.has_value(), "unexpected error: " << (r ? std::string() : r.error().message));
+    return *r;
 }
 
 std::string error_of(std::initializer_list<const char*> args)
 {
-    CliResult r = parse(args);
-    BOOST_TEST(!r.command_line.has_value());
-    BOOST_TEST(r.error.rfind("tcpproxy: ", 0) == 0, "error does not start with the program name: " << r.error);
-    BOOST_TEST(r.error.find('\n') == std::string::npos, "error is not one line: " << r.error);
-    return r.error;
+    auto r = parse(args);
+    BOOST_TEST_REQUIRE(!r.has_value());
+    const std::string& error = r.error().message;
+    BOOST_TEST(error.rfind("tcpproxy: ", 0) == 0, "error does not start with the program name: " << error);
+    BOOST_TEST(error.find('\n') == std::string::npos, "error is not one line: " << error);
+    return error;
 }
 
 AclItem item(const char* text)
 {
-    return *parse_acl_item(text).item;
+    return grammar::acl_item(text)->item;
 }
 
 } // namespace
@@ -498,9 +499,11 @@ BOOST_AUTO_TEST_CASE(every_truncation_and_mangling_gives_a_result_or_one_error_l
                 for (std::size_t i = 0; i < cut; ++i)
                     argv.push_back(i == bad ? junk : full[i].c_str());
                 argv.push_back(nullptr);
-                const CliResult r = parse_command_line(static_cast<int>(argv.size() - 1), argv.data());
-                BOOST_TEST(r.command_line.has_value() != !r.error.empty());
-                BOOST_TEST(r.error.find('\n') == std::string::npos);
+                const auto r = parse_command_line(static_cast<int>(argv.size() - 1), argv.data());
+                if (!r) {
+                    BOOST_TEST(!r.error().message.empty());
+                    BOOST_TEST(r.error().message.find('\n') == std::string::npos);
+                }
             }
         }
     }

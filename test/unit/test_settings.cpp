@@ -2,6 +2,7 @@
 // mode): every option lands where the rest of the program reads it.
 #include "tcpproxy/config/values.hpp"
 #include "tcpproxy/cli/settings.hpp"
+#include "tcpproxy/grammar/values.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -21,17 +22,17 @@ CommandLine command_line(std::initializer_list<const char*> args)
     std::vector<const char*> argv{"tcpproxy"};
     argv.insert(argv.end(), args.begin(), args.end());
     argv.push_back(nullptr);
-    CliResult r = parse_command_line(static_cast<int>(argv.size() - 1), argv.data());
-    BOOST_TEST_REQUIRE(r.command_line.has_value(), "command line rejected: " << r.error);
-    return *r.command_line;
+    auto r = parse_command_line(static_cast<int>(argv.size() - 1), argv.data());
+    BOOST_TEST_REQUIRE(r.has_value(), "command line rejected: " << (r ? std::string() : r.error().message));
+    return *r;
 }
 
 std::shared_ptr<const Config> from_cl(std::initializer_list<const char*> args)
 {
     SettingsResult r = config_from_command_line(command_line(args));
-    BOOST_TEST_REQUIRE(r.config != nullptr, "settings rejected: " << r.error);
-    BOOST_TEST(r.error.empty());
-    return r.config;
+    BOOST_TEST_REQUIRE(r.has_value(), "settings rejected: " << (r ? std::string() : r.error().message));
+    BOOST_TEST_REQUIRE(*r != nullptr);
+    return *r;
 }
 
 const Service& only_service(const Config& c)
@@ -49,7 +50,7 @@ Service service_of(std::initializer_list<const char*> args)
 
 AclItem item(const char* text)
 {
-    return *parse_acl_item(text).item;
+    return grammar::acl_item(text)->item;
 }
 
 // A config as the file loader would produce it: two ports, three services,
@@ -69,7 +70,7 @@ std::shared_ptr<Config> file_config()
         for (int i = 0; i < (p == 25 ? 2 : 1); ++i) {
             Service s;
             s.interface.text = "*";
-            s.servers.push_back(*parse_upstream("127.0.0.1:2525").upstream);
+            s.servers.push_back(*parse_upstream("127.0.0.1:2525"));
             s.acl = {item("+10.0.0.0/8")};
             s.acp = "/file/acp";
             s.timeout = 600;
@@ -213,16 +214,16 @@ BOOST_AUTO_TEST_CASE(user_forms)
 BOOST_AUTO_TEST_CASE(unknown_user_or_group_is_an_error)
 {
     SettingsResult r = config_from_command_line(command_line({"-u", "no-such-user-xyz", "127.0.0.1:25"}));
-    BOOST_TEST(!r.config);
-    BOOST_TEST(r.error == "tcpproxy: option -u: unknown user \"no-such-user-xyz\"");
+    BOOST_TEST(!r.has_value());
+    BOOST_TEST(r.error().message == "tcpproxy: option -u: unknown user \"no-such-user-xyz\"");
 
     r = config_from_command_line(command_line({"-u", "root:no-such-group-xyz", "127.0.0.1:25"}));
-    BOOST_TEST(!r.config);
-    BOOST_TEST(r.error == "tcpproxy: option -u: unknown group \"no-such-group-xyz\"");
+    BOOST_TEST(!r.has_value());
+    BOOST_TEST(r.error().message == "tcpproxy: option -u: unknown group \"no-such-group-xyz\"");
 
     r = apply_command_line(command_line({"-u", "no-such-user-xyz"}), file_config());
-    BOOST_TEST(!r.config);
-    BOOST_TEST(r.error == "tcpproxy: option -u: unknown user \"no-such-user-xyz\"");
+    BOOST_TEST(!r.has_value());
+    BOOST_TEST(r.error().message == "tcpproxy: option -u: unknown user \"no-such-user-xyz\"");
 }
 
 BOOST_AUTO_TEST_CASE(session_options)
@@ -254,8 +255,8 @@ BOOST_AUTO_TEST_CASE(config_mode_without_options_keeps_the_file)
 {
     const auto file = file_config();
     SettingsResult r = apply_command_line(command_line({"-f", "/etc/tcpproxy.conf"}), file);
-    BOOST_TEST_REQUIRE(r.config != nullptr);
-    const Config& c = *r.config;
+    BOOST_TEST_REQUIRE((r.has_value() && *r != nullptr));
+    const Config& c = **r;
     BOOST_TEST(!c.standalone.value());
     BOOST_TEST(c.pidfile == "/run/file.pid");
     BOOST_TEST(c.statdir == "/var/file-stat");
@@ -281,8 +282,8 @@ BOOST_AUTO_TEST_CASE(config_mode_command_line_overrides_every_service)
                       "127.0.0.9", "-r", "none", "-t", "7", "-u", "root", "-v", "CL_", "-w", "/cl/cap", "-A",
                       "-10.1.0.0/16", "-E", "process,/cl/sess,/cl/handler"}),
         file);
-    BOOST_TEST_REQUIRE(r.config != nullptr, r.error);
-    const Config& c = *r.config;
+    BOOST_TEST_REQUIRE((r.has_value() && *r != nullptr), (r ? std::string() : r.error().message));
+    const Config& c = **r;
     BOOST_TEST(c.standalone.value());
     BOOST_TEST(c.debug);
     BOOST_TEST(!c.resolve_names);
@@ -328,58 +329,58 @@ BOOST_AUTO_TEST_CASE(config_mode_session_options)
 {
     // -O alone changes only the directory of the file's session handling.
     SettingsResult r = apply_command_line(command_line({"-O", "/cl/o"}), file_config());
-    BOOST_TEST_REQUIRE(r.config != nullptr);
-    BOOST_TEST((r.config->session.mode == SessionMode::keep));
-    BOOST_TEST(r.config->session.dir == "/cl/o");
-    BOOST_TEST(r.config->session.exit_codes == status_bit(Status::access));
+    BOOST_TEST_REQUIRE((r.has_value() && *r != nullptr));
+    BOOST_TEST(((*r)->session.mode == SessionMode::keep));
+    BOOST_TEST((*r)->session.dir == "/cl/o");
+    BOOST_TEST((*r)->session.exit_codes == status_bit(Status::access));
 
     // -E none turns the file's session handling off.
     r = apply_command_line(command_line({"-E", "none"}), file_config());
-    BOOST_TEST_REQUIRE(r.config != nullptr);
-    BOOST_TEST(!r.config->session.active());
+    BOOST_TEST_REQUIRE((r.has_value() && *r != nullptr));
+    BOOST_TEST(!(*r)->session.active());
 
     // -E keep without HANDLER leaves the file's handler (keep runs none);
     // its exit-code list becomes "any".
     auto file = file_config();
     file->session = {SessionMode::process, "/f", status_bit(Status::ok), {"/f/handler", "arg"}};
     r = apply_command_line(command_line({"-E", "keep,/cl/k"}), file);
-    BOOST_TEST_REQUIRE(r.config != nullptr);
-    BOOST_TEST((r.config->session.mode == SessionMode::keep));
-    BOOST_TEST((r.config->session.exit_handler == std::vector<std::string>{"/f/handler", "arg"}));
-    BOOST_TEST(r.config->session.dir == "/cl/k");
-    BOOST_TEST(r.config->session.exit_codes == all_statuses);
+    BOOST_TEST_REQUIRE((r.has_value() && *r != nullptr));
+    BOOST_TEST(((*r)->session.mode == SessionMode::keep));
+    BOOST_TEST(((*r)->session.exit_handler == std::vector<std::string>{"/f/handler", "arg"}));
+    BOOST_TEST((*r)->session.dir == "/cl/k");
+    BOOST_TEST((*r)->session.exit_codes == all_statuses);
 
     // -E process replaces the file's handler with the one program.
     r = apply_command_line(command_line({"-E", "process,/cl/p,/cl/h"}), file);
-    BOOST_TEST_REQUIRE(r.config != nullptr);
-    BOOST_TEST((r.config->session.exit_handler == std::vector<std::string>{"/cl/h"}));
+    BOOST_TEST_REQUIRE((r.has_value() && *r != nullptr));
+    BOOST_TEST(((*r)->session.exit_handler == std::vector<std::string>{"/cl/h"}));
 }
 
 BOOST_AUTO_TEST_CASE(config_mode_without_config_is_an_error)
 {
     SettingsResult r = apply_command_line(command_line({}), nullptr);
-    BOOST_TEST(!r.config);
-    BOOST_TEST(!r.error.empty());
+    BOOST_TEST(!r.has_value());
+    BOOST_TEST(!r.error().message.empty());
 }
 
 BOOST_AUTO_TEST_CASE(bind_mode_rejects_what_the_parser_would)
 {
     // config_from_command_line is also safe on a hand-built CommandLine.
     CommandLine cl;
-    BOOST_TEST(!config_from_command_line(cl).config);
+    BOOST_TEST(!config_from_command_line(cl).has_value());
     cl.server = "127.0.0.1:25";
     cl.bind = "no-such-service-xyz";
     SettingsResult r = config_from_command_line(cl);
-    BOOST_TEST(!r.config);
-    BOOST_TEST(r.error.rfind("tcpproxy: option -b: ", 0) == 0);
+    BOOST_TEST(!r.has_value());
+    BOOST_TEST(r.error().message.rfind("tcpproxy: option -b: ", 0) == 0);
     cl.bind = "9000";
     cl.server = "127.0.0.1:bad-service-xyz";
     r = config_from_command_line(cl);
-    BOOST_TEST(!r.config);
-    BOOST_TEST(r.error.rfind("tcpproxy: SERVER: ", 0) == 0);
+    BOOST_TEST(!r.has_value());
+    BOOST_TEST(r.error().message.rfind("tcpproxy: SERVER: ", 0) == 0);
     cl.server = "127.0.0.1:25";
     cl.server_args = {"extra"};
-    BOOST_TEST(!config_from_command_line(cl).config);
+    BOOST_TEST(!config_from_command_line(cl).has_value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

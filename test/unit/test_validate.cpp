@@ -305,20 +305,20 @@ BOOST_AUTO_TEST_CASE(extra_argument)
 
 BOOST_AUTO_TEST_CASE(numbers)
 {
-    expect_error(service_head + "    timeout soon\n", 4, 13, "'soon' is not a number");
+    expect_error(service_head + "    timeout soon\n", 4, 13, "\"soon\" is not a number of seconds");
     expect_error(service_head + "    timeout -1\n", 4, 13, "not a number");
-    expect_error(service_head + "    timeout 31536001\n", 4, 13, "timeout 31536001 is out of range 0-31536000");
+    expect_error(service_head + "    timeout 31536001\n", 4, 13, "31536001 seconds is out of range (0-31536000)");
     expect_error(service_head + "    timeout 99999999999999999999999\n", 4, 13, "out of range");
-    expect_error("max-sessions 0\n" + service_head, 1, 14, "max-sessions 0 is out of range 1-100000");
-    expect_error("max-sessions 100001\n" + service_head, 1, 14, "out of range 1-100000");
+    expect_error("max-sessions 0\n" + service_head, 1, 14, "max-sessions 0 is out of range (1-100000)");
+    expect_error("max-sessions 100001\n" + service_head, 1, 14, "out of range (1-100000)");
 }
 
 BOOST_AUTO_TEST_CASE(ports)
 {
-    expect_error("port 0\n server a\n", 1, 6, "port 0 is out of range 1-65535");
+    expect_error("port 0\n server a\n", 1, 6, "port 0 is out of range (1-65535)");
     expect_error("port 70000\n server a\n", 1, 6, "port 70000 is out of range");
-    expect_error("port no-such-service-xyz\n server a\n", 1, 6, "unknown port 'no-such-service-xyz'");
-    expect_error("port 25x\n server a\n", 1, 6, "unknown port");
+    expect_error("port no-such-service-xyz\n server a\n", 1, 6, "\"no-such-service-xyz\" is neither a port number nor a known TCP service");
+    expect_error("port 25x\n server a\n", 1, 6, "\"25x\" is neither a port number nor a known TCP service");
 }
 
 BOOST_AUTO_TEST_CASE(duplicate_port)
@@ -332,18 +332,18 @@ BOOST_AUTO_TEST_CASE(duplicate_port)
 
 BOOST_AUTO_TEST_CASE(malformed_addresses)
 {
-    expect_error(service_head + "    srcip 10.1.2.300\n", 4, 11, "'10.1.2.300' is not a valid IPv4 or IPv6 address");
+    expect_error(service_head + "    srcip 10.1.2.300\n", 4, 11, "\"10.1.2.300\" is not an IPv4 or IPv6 address");
     expect_error("port 10025\n  interface 2001:db8::1::5\n    server a\n", 2, 13, "not a valid IPv6 address");
     expect_error("port 10025\n  interface 10.1.2\n    server a\n", 2, 13, "not a valid IPv4 address");
     expect_error("port 10025\n  interface abcdefghijklmnop\n    server a\n", 2, 13, "network interface name");
     const std::string head = "port 10025\n  interface 127.0.0.1\n";
-    expect_error(head + "    server [::1:25\n", 3, 12, "missing ']'");
-    expect_error(head + "    server 127.0.0.1:99999\n", 3, 12, "not a port number");
+    expect_error(head + "    server [::1:25\n", 3, 12, "no \"]\" closing the IPv6 address in \"[::1:25\"");
+    expect_error(head + "    server 127.0.0.1:99999\n", 3, 12, "port 99999 is out of range (1-65535)");
     expect_error(head + "    server a 10.0.0.256\n", 3, 14, "not a valid IPv4 address");
-    expect_error(head + "    server 2001:db8::1\n", 3, 12, "must be written in brackets");
+    expect_error(head + "    server 2001:db8::1\n", 3, 12, "an IPv6 address must be in brackets");
     expect_error(service_head + "    rotate 10.0.0.1 ::1\n", 4, 21, "same address family");
     expect_error(service_head + "    rotate 10.0.0.9 10.0.0.1\n", 4, 21, "ends before it starts");
-    expect_error(service_head + "    rotate x 10.0.0.1\n", 4, 12, "not a valid IPv4 or IPv6 address");
+    expect_error(service_head + "    rotate x 10.0.0.1\n", 4, 12, "\"x\" is not an IPv4 or IPv6 address");
 }
 
 BOOST_AUTO_TEST_CASE(acl_items)
@@ -403,28 +403,28 @@ BOOST_AUTO_TEST_CASE(service_with_server_and_exec)
 
 BOOST_AUTO_TEST_CASE(programs_are_absolute_paths)
 {
-    expect_error("port 1\n exec ./handler\n", 2, 7, "program './handler' is not an absolute path");
+    expect_error("port 1\n exec ./handler\n", 2, 7, "program \"./handler\" is not an absolute path");
     expect_error(service_head + "    acp acp.sh\n", 4, 9, "not an absolute path");
     expect_error("session-dir /d\nsession-mode process\nexit-code any\nexit-handler bin/h\n" + service_head, 4, 14,
-                 "program 'bin/h' is not an absolute path");
+                 "program \"bin/h\" is not an absolute path");
 }
 
 BOOST_AUTO_TEST_CASE(keyword_choices)
 {
     expect_error(service_head + "    redirect-mode sideways\n", 4, 19,
-                 "unknown redirect mode 'sideways' (expected none, accept, forward, forward-only, only)");
+                 "\"sideways\" is not a redirect mode (none, accept, forward, forward-only, only)");
     expect_error("session-dir /tmp\nsession-mode discard\nexit-code any\nexit-handler /bin/cat\n" + service_head, 2, 14,
-                 "unknown session mode 'discard'");
-    expect_error(service_head + "    proxy-protocol v3\n", 4, 20, "unknown PROXY protocol version 'v3'");
-    expect_error(service_head + "    extended-info maybe\n", 4, 19, "expected 'yes' or 'no', not 'maybe'");
-    expect_error("standalone Yes\n" + service_head, 1, 12, "expected 'yes' or 'no'");
-    expect_error(service_head + "    accept-proxy 1\n", 4, 18, "expected 'yes' or 'no'");
+                 "\"discard\" is not a session mode (none, keep, process)");
+    expect_error(service_head + "    proxy-protocol v3\n", 4, 20, "\"v3\" is not a PROXY protocol version (v1, v2)");
+    expect_error(service_head + "    extended-info maybe\n", 4, 19, "expected yes or no, not \"maybe\"");
+    expect_error("standalone Yes\n" + service_head, 1, 12, "expected yes or no, not");
+    expect_error(service_head + "    accept-proxy 1\n", 4, 18, "expected yes or no, not");
 }
 
 BOOST_AUTO_TEST_CASE(exit_codes)
 {
     expect_error("session-dir /tmp\nsession-mode keep\nexit-code access,fatal\n" + service_head, 3, 18,
-                 "unknown exit code 'fatal'");
+                 "unknown exit code \"fatal\"");
     expect_error("session-dir /tmp\nsession-mode keep\nexit-code access,,ok\n" + service_head, 3, 18,
                  "empty exit code item");
 }
@@ -454,12 +454,33 @@ BOOST_AUTO_TEST_CASE(unknown_user_and_group)
     expect_error(service_head + "    user root.\n", 4, 10, "missing group name");
 }
 
+// A user is looked up once per file; every line that names it still gets
+// its value, or its own error.
+BOOST_AUTO_TEST_CASE(a_user_named_twice)
+{
+    auto c = valid("port 10025\n  server 127.0.0.1:1\n  interface 127.0.0.1\n    user root.0\n"
+                   "  interface 127.0.0.2\n    user root.0\n");
+    for (const auto& s : c->ports[0].services) {
+        BOOST_TEST(s.user.uid.value() == 0u);
+        BOOST_TEST(s.user.gid.value() == 0u);
+    }
+    auto r = load("port 10025\n  server 127.0.0.1:1\n  interface 127.0.0.1\n    user no-such-user-xyz\n"
+                  "  interface 127.0.0.2\n    user no-such-user-xyz\n");
+    std::vector<int> lines;
+    for (const auto& d : r.diagnostics.items()) {
+        lines.push_back(d.line);
+        BOOST_TEST(d.column == 10);
+        BOOST_TEST(d.message == "unknown user \"no-such-user-xyz\"");
+    }
+    BOOST_TEST(lines == (std::vector<int>{4, 6}), boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(names_and_paths)
 {
-    expect_error(service_head + "    logname a/b\n", 4, 13, "cannot be a log name");
-    expect_error(service_head + "    logname \"a b\"\n", 4, 13, "cannot be a log name");
-    expect_error(service_head + "    setenv 1X_\n", 4, 12, "is not a variable prefix");
-    expect_error(service_head + "    setenv A-B\n", 4, 12, "is not a variable prefix");
+    expect_error(service_head + "    logname a/b\n", 4, 13, "\"a/b\" is not a usable name");
+    expect_error(service_head + "    logname \"a b\"\n", 4, 14, "\"a b\" is not a usable name");
+    expect_error(service_head + "    setenv 1X_\n", 4, 12, "is not a usable variable prefix");
+    expect_error(service_head + "    setenv A-B\n", 4, 12, "is not a usable variable prefix");
     expect_error("pidfile \"\"\n" + service_head, 1, 9, "empty pidfile path");
     expect_error("port 10025\n    exec \"\"\n", 2, 10, "empty program path");
     expect_error(service_head + "    writefile \"\"\n", 4, 15, "empty capture basename");
@@ -643,7 +664,7 @@ BOOST_AUTO_TEST_CASE(unreadable_server_is_not_also_missing)
 
 BOOST_AUTO_TEST_CASE(unknown_session_mode_is_not_also_partial)
 {
-    expect_error("session-dir /tmp\nsession-mode discard\n" + service_head, 2, 14, "unknown session mode");
+    expect_error("session-dir /tmp\nsession-mode discard\n" + service_head, 2, 14, "is not a session mode");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,11 +1,9 @@
 #pragma once
 // Client access lists (reference §4.3): the longest matching prefix decides,
-// deny wins a tie, and an ACL with no matching item denies.
+// deny wins a tie, and an ACL with no matching item denies. An item's text,
+// [+|-]ADDR[/MASK], is parsed by grammar::acl_item (grammar/values.hpp).
 #include "tcpproxy/net/address.hpp"
 
-#include <optional>
-#include <string>
-#include <string_view>
 #include <vector>
 
 namespace tcpproxy {
@@ -18,14 +16,6 @@ struct AclItem {
 };
 
 using Acl = std::vector<AclItem>;
-
-// Result of parsing one `[+|-]ADDR[/MASK]` item.
-struct AclItemParse {
-    std::optional<AclItem> item;
-    std::string error;      // set when item is empty
-    bool host_bits = false; // valid, but ADDR had bits beyond the mask (a warning)
-};
-AclItemParse parse_acl_item(std::string_view text);
 
 // True when the client may connect. An empty ACL allows everyone.
 bool acl_allows(const Acl& acl, const IpAddress& client);

@@ -3,10 +3,9 @@
 // parser (to reject a bad -b before anything starts) and by settings (to
 // build the one-port Config from it).
 #include "tcpproxy/config/config.hpp"
+#include "tcpproxy/core/error.hpp"
 
 #include <cstdint>
-#include <optional>
-#include <string>
 #include <string_view>
 
 namespace tcpproxy::cli {
@@ -16,13 +15,9 @@ struct BindSpec {
     std::uint16_t port = 0;
 };
 
-struct BindParse {
-    std::optional<BindSpec> spec;
-    std::string error; // completes "option -b: ..."
-};
-
 // IFACE is an IPv4 address, an IPv6 address in brackets, `*`/`any` or a NIC
-// name; PORT a number 1-65535 or a TCP service name from /etc/services.
-BindParse parse_bind(std::string_view text);
+// name; PORT a number 1-65535 or a TCP service name from /etc/services. The
+// error completes "option -b: ...".
+Result<BindSpec> parse_bind(std::string_view text);
 
 } // namespace tcpproxy::cli

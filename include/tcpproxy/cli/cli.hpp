@@ -4,6 +4,7 @@
 // argument; apply_command_line() (settings.hpp) merges it into a Config.
 #include "tcpproxy/acl/acl.hpp"
 #include "tcpproxy/config/config.hpp"
+#include "tcpproxy/core/error.hpp"
 
 #include <optional>
 #include <string>
@@ -44,12 +45,9 @@ struct CommandLine {
     std::vector<std::string> server_args;      // operands after a program SERVER
 };
 
-struct CliResult {
-    std::optional<CommandLine> command_line;
-    std::string error; // one line saying what is wrong (exit 2 with usage)
-};
-
-CliResult parse_command_line(int argc, const char* const argv[]);
+// The error is one line saying what is wrong (exit 2 with usage), starting
+// with "tcpproxy: ".
+Result<CommandLine> parse_command_line(int argc, const char* const argv[]);
 const char* usage_line();   // "usage: tcpproxy [options] [SERVER]" ...
 std::string help_text();
 

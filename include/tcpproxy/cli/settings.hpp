@@ -3,16 +3,15 @@
 // immutable Config the rest of the program reads.
 #include "tcpproxy/cli/cli.hpp"
 #include "tcpproxy/config/config.hpp"
+#include "tcpproxy/core/error.hpp"
 
 #include <memory>
 #include <string>
 
 namespace tcpproxy {
 
-struct SettingsResult {
-    std::shared_ptr<Config> config; // null on error
-    std::string error;              // a command-line problem: exit 2
-};
+// The error is a command-line problem (exit 2), one line starting with "tcpproxy: ".
+using SettingsResult = Result<std::shared_ptr<Config>>;
 
 // -b mode (or inetd with a SERVER operand): builds a one-port, one-service
 // Config from the command line alone. Without -b (inetd) the port is 0,

@@ -6,6 +6,7 @@
 #include "tcpproxy/acl/acl.hpp"
 #include "tcpproxy/net/address.hpp"
 #include "tcpproxy/core/status.hpp"
+#include "tcpproxy/grammar/values.hpp"
 
 #include <sys/types.h>
 
@@ -17,8 +18,7 @@
 
 namespace tcpproxy {
 
-enum class RedirectMode : std::uint8_t { none, accept, forward, forward_only };
-enum class SessionMode : std::uint8_t { none, keep, process };
+// RedirectMode and SessionMode are the grammar's (grammar/values.hpp).
 
 // Where a section listens: `*`/`any`, one address, or a NIC looked up per connection.
 struct InterfaceSpec {

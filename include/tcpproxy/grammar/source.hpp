@@ -1,6 +1,8 @@
 #pragma once
 // Byte offsets in a config text -> 1-based line and column, and the text of
 // a line (without its line end) for the diagnostic's source excerpt.
+#include "tcpproxy/grammar/diagnostic.hpp"
+
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -24,6 +26,9 @@ public:
     // become '?', so a terminal is never driven by config text and the caret
     // column still lines up.
     std::string excerpt(int line) const;
+    // The diagnostic at `offset`: its line, column and excerpt filled in.
+    Diagnostic diagnostic(Diagnostic::Severity severity, std::size_t offset, std::string file,
+                          std::string message) const;
 
 private:
     std::string_view text_;
