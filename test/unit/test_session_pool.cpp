@@ -47,7 +47,7 @@ std::future<SessionPool::Slot*> reserve_async(SessionPool& pool, const std::atom
 }
 
 struct Fixture {
-    Reaper reaper{Reaper::Mode::inline_};
+    Reaper reaper{Reaper::Mode::inline_, 1};
     std::atomic<bool> never{false};
 };
 
