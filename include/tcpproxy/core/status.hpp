@@ -21,7 +21,4 @@ using StatusSet = std::uint8_t;
 constexpr StatusSet status_bit(Status s) { return static_cast<StatusSet>(1u << status_code(s)); }
 inline constexpr StatusSet all_statuses = 0xff;
 
-// Case-insensitive lookup of a status name ("access", "ACCESS"); "any" is not a status.
-std::optional<Status> parse_status(std::string_view name);
-
 } // namespace tcpproxy

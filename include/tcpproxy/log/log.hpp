@@ -67,7 +67,5 @@ std::vector<KeptLines> take_kept_lines();
 
 inline constexpr std::size_t max_kept_bytes = 1024 * 1024;
 
-// Kept only until session.cpp calls errno_text() itself (the lead removes it at the merge).
-inline std::string syscall_failed(std::string_view call, int err) { return errno_text(call, err); }
 
 } // namespace tcpproxy::log
