@@ -6,10 +6,20 @@
 
 namespace tcpproxy {
 
-SessionPool::SessionPool(std::size_t sessions, std::size_t stack_bytes, Reaper& reaper, long main_pid)
-    : reaper_(reaper), stack_bytes_(stack_bytes), main_pid_(main_pid)
+SessionPool::SessionPool(std::size_t sessions, std::size_t stack_bytes, Reaper& reaper, long main_pid,
+                         std::size_t prestart)
+    : reaper_(reaper), stack_bytes_(stack_bytes), main_pid_(main_pid), limit_(sessions)
 {
-    resize(sessions);
+    // No thread runs a session yet: the lock is for the invariant, not a race.
+    std::lock_guard lock(mutex_);
+    while (slots_.size() < std::min(prestart, sessions)) {
+        auto slot = make_slot();
+        if (!slot)
+            break;
+        // Handed out from the back: the first made goes first.
+        free_.insert(free_.begin(), slot.get());
+        slots_.push_back(std::move(slot));
+    }
 }
 
 std::unique_ptr<SessionPool::Slot> SessionPool::make_slot()
@@ -50,38 +60,12 @@ std::unique_ptr<SessionPool::Slot> SessionPool::make_slot()
 
 std::size_t SessionPool::resize(std::size_t sessions)
 {
-    // Only this (the main) thread adds slots, so the count read here stays true.
-    std::size_t have = 0;
     {
         std::lock_guard lock(mutex_);
-        have = slots_.size();
-    }
-    // Threads are created without the lock: running sessions keep finishing meanwhile.
-    std::vector<std::unique_ptr<Slot>> added;
-    while (have + added.size() < sessions) {
-        auto slot = make_slot();
-        if (!slot)
-            break;
-        added.push_back(std::move(slot));
-    }
-    std::size_t limit = 0;
-    {
-        std::lock_guard lock(mutex_);
-        // Free slots are taken from the back: the new (cold) ones go to the
-        // front, in an order that hands out the first created first.
-        std::vector<Slot*> fresh;
-        for (auto it = added.rbegin(); it != added.rend(); ++it)
-            fresh.push_back(it->get());
-        free_.insert(free_.begin(), fresh.begin(), fresh.end());
-        for (auto& slot : added)
-            slots_.push_back(std::move(slot));
-        limit_ = std::min(sessions, slots_.size());
-        if (limit_ < sessions)
-            log::error("session pool: serving at most " + std::to_string(limit_) + " sessions at once");
-        limit = limit_;
+        limit_ = sessions;
     }
     cv_.notify_all(); // acceptors waiting for a slot may go on under a higher limit
-    return limit;
+    return sessions;
 }
 
 SessionPool::~SessionPool()
@@ -103,17 +87,49 @@ std::size_t SessionPool::size() const
     return limit_;
 }
 
+std::size_t SessionPool::made() const
+{
+    std::lock_guard lock(mutex_);
+    return slots_.size();
+}
+
 SessionPool::Slot* SessionPool::reserve(const std::atomic<bool>& cancelled)
 {
     std::unique_lock lock(mutex_);
-    cv_.wait(lock, [&] { return (!free_.empty() && busy_ < limit_) || cancelled.load(); });
-    if (cancelled.load())
-        return nullptr;
-    Slot* s = free_.back();
-    free_.pop_back();
-    s->busy = true;
-    ++busy_;
-    return s;
+    for (;;) {
+        cv_.wait(lock, [&] {
+            return (busy_ < limit_ && (!free_.empty() || slots_.size() + making_ < limit_)) || cancelled.load();
+        });
+        if (cancelled.load())
+            return nullptr;
+        if (!free_.empty()) {
+            Slot* s = free_.back();
+            free_.pop_back();
+            s->busy = true;
+            ++busy_;
+            return s;
+        }
+        // Every made slot is busy and the capacity allows one more: make it
+        // without the lock, so that finishing sessions are not held up.
+        ++making_;
+        ++busy_;
+        lock.unlock();
+        auto slot = make_slot();
+        lock.lock();
+        --making_;
+        if (slot) {
+            Slot* s = slot.get();
+            s->busy = true;
+            slots_.push_back(std::move(slot));
+            return s;
+        }
+        --busy_;
+        // Until a reload sets the capacity again: retrying on every
+        // connection would log and fail the same way each time.
+        limit_ = slots_.size() + making_;
+        log::error("session pool: serving at most " + std::to_string(limit_) + " sessions at once");
+        cv_.notify_all();
+    }
 }
 
 void SessionPool::unreserve(Slot* slot)

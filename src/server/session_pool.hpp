@@ -1,11 +1,17 @@
 #pragma once
-// The pool of session slots, created at start-up: each slot is a Session and
-// two threads with small stacks that wait for it, so serving a connection
-// creates no thread (a captured session's writer does start one of its own,
-// report/capture). When `limit` slots are busy, acceptors block in reserve()
-// and new connections wait in the kernel's listen backlog. A reload may change
-// the limit: more slots are created at once; a lower limit lets running
-// sessions finish and keeps the spare threads idle.
+// The pool of session slots. Its capacity is fixed by max-sessions: no more
+// slots (a Session and two threads with small stacks) are ever made. A slot
+// is made the first time no made slot is free, and then kept: a daemon that
+// serves 50 sessions at a time has about 50 slots whatever its capacity, so
+// idle memory, start-up and shutdown do not grow with max-sessions, and
+// neither does the cost of waking a parked thread (every waiting thread is a
+// futex waiter in the kernel's shared hash; fewer waiters, shorter chains).
+// Free slots are handed out most recently freed first, which keeps the hot
+// set (and the threads that wake) small. A few slots are made at start so
+// that the first burst does not wait for thread creation. When every slot is
+// busy, acceptors block in reserve() and connections wait in the kernel's
+// listen backlog. A reload may change the capacity; a lower one lets running
+// sessions finish and keeps the spare threads parked.
 #include "tcpproxy/session/session.hpp"
 #include "tcpproxy/core/gate.hpp"
 #include "tcpproxy/report/reaper.hpp"
@@ -24,10 +30,14 @@ namespace tcpproxy {
 class SessionPool {
 public:
     struct Slot;
+    // Slots made at start: enough for a burst of new connections on an idle
+    // daemon to be served while more are made (measured: test/bench).
+    static constexpr std::size_t default_prestart = 8;
 
-    // Creates up to `sessions` slots (fewer, with a log line, when the system
-    // refuses more threads); `stack_bytes` is each thread's stack.
-    SessionPool(std::size_t sessions, std::size_t stack_bytes, Reaper& reaper, long main_pid);
+    // A pool for up to `sessions` at once; makes its first few slots now
+    // (`prestart` of them at most). `stack_bytes` is each thread's stack.
+    SessionPool(std::size_t sessions, std::size_t stack_bytes, Reaper& reaper, long main_pid,
+                std::size_t prestart = default_prestart);
     ~SessionPool();
     SessionPool(const SessionPool&) = delete;
     SessionPool& operator=(const SessionPool&) = delete;
@@ -35,12 +45,16 @@ public:
     // The most sessions served at once.
     std::size_t size() const;
 
-    // Serves up to `sessions` at once from now on (creating slots as needed,
-    // fewer with a log line when the system refuses threads); returns the new limit.
+    // Slots made so far (each has two threads).
+    std::size_t made() const;
+
+    // Serves up to `sessions` at once from now on; returns the new limit.
     std::size_t resize(std::size_t sessions);
 
-    // A free slot, waiting for one as long as needed; null once `cancelled`
-    // is true (whoever sets it calls wake_waiters()).
+    // A free slot (made now if every made one is busy and the capacity allows),
+    // waiting for one as long as needed; null once `cancelled` is true
+    // (whoever sets it calls wake_waiters()). When the system refuses threads
+    // the capacity drops to the slots made, with a log line.
     Slot* reserve(const std::atomic<bool>& cancelled);
     void unreserve(Slot* slot);
     // Starts the session on the reserved slot.
@@ -59,8 +73,9 @@ private:
     Reaper& reaper_;
     std::size_t stack_bytes_;
     long main_pid_;
-    std::vector<std::unique_ptr<Slot>> slots_; // only grows; guarded by mutex_ once threads run
+    std::vector<std::unique_ptr<Slot>> slots_; // only grows, never past the capacity; guarded by mutex_
     std::size_t limit_ = 0;
+    std::size_t making_ = 0; // slots being made outside the lock (counted in busy_)
     mutable std::mutex mutex_;
     std::condition_variable cv_;
     std::vector<Slot*> free_;     // LIFO: the most recently used threads (warm stacks) go first

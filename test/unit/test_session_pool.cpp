@@ -13,6 +13,7 @@
 #include <chrono>
 #include <future>
 #include <memory>
+#include <vector>
 
 using namespace tcpproxy;
 using namespace std::chrono_literals;
@@ -145,6 +146,86 @@ BOOST_FIXTURE_TEST_CASE(stopping_with_no_session_running_is_immediate, Fixture)
 {
     SessionPool pool(2, stack_bytes, reaper, 1);
     BOOST_TEST(pool.stop_sessions(Status::proxy, "test", 0ms));
+}
+
+BOOST_FIXTURE_TEST_CASE(slots_are_made_on_first_use_and_kept, Fixture)
+{
+    // A capacity far beyond what is used: only the prestarted slots exist.
+    SessionPool pool(8200, stack_bytes, reaper, 1, 2);
+    BOOST_TEST(pool.size() == 8200u);
+    BOOST_TEST(pool.made() == 2u);
+    std::vector<SessionPool::Slot*> out;
+    for (int i = 0; i < 5; ++i) {
+        auto* s = pool.reserve(never);
+        BOOST_REQUIRE(s);
+        out.push_back(s);
+    }
+    BOOST_TEST(pool.made() == 5u, "one slot made per reserve beyond the free ones");
+    for (auto* s : out)
+        pool.unreserve(s);
+    // Reused, most recently freed first; nothing more is made.
+    for (int i = 0; i < 3; ++i) {
+        auto* s = pool.reserve(never);
+        BOOST_TEST(s == out.back());
+        pool.unreserve(s);
+        BOOST_TEST(pool.reserve(never) == s, "the slot just freed goes first");
+        pool.unreserve(s);
+    }
+    BOOST_TEST(pool.made() == 5u);
+    // Serving a session makes no slot either.
+    auto* first = pool.reserve(never);
+    BOOST_REQUIRE(first);
+    pool.launch(first, start(reaper));
+    auto next = reserve_async(pool, never);
+    BOOST_REQUIRE(next.wait_for(deadline) == std::future_status::ready);
+    auto* s = next.get();
+    BOOST_REQUIRE(s);
+    pool.unreserve(s);
+    BOOST_TEST(pool.made() == 5u);
+}
+
+BOOST_FIXTURE_TEST_CASE(never_more_slots_than_the_capacity, Fixture)
+{
+    SessionPool pool(3, stack_bytes, reaper, 1, 8);
+    BOOST_TEST(pool.made() == 3u, "the prestart is capped by the capacity");
+    auto* a = pool.reserve(never);
+    auto* b = pool.reserve(never);
+    auto* c = pool.reserve(never);
+    BOOST_REQUIRE((a && b && c));
+    auto fourth = reserve_async(pool, never);
+    BOOST_TEST((fourth.wait_for(held_back) == std::future_status::timeout), "a fourth slot under a capacity of 3");
+    BOOST_TEST(pool.made() == 3u);
+    pool.unreserve(b);
+    BOOST_REQUIRE(fourth.wait_for(deadline) == std::future_status::ready);
+    BOOST_TEST(fourth.get() == b);
+    // Lowered, then raised: slots are made again only past the ones there are.
+    BOOST_TEST(pool.resize(1) == 1u);
+    pool.unreserve(a);
+    pool.unreserve(b);
+    pool.unreserve(c);
+    BOOST_TEST(pool.resize(5) == 5u);
+    std::vector<SessionPool::Slot*> out;
+    for (int i = 0; i < 5; ++i) {
+        auto* s = pool.reserve(never);
+        BOOST_REQUIRE(s);
+        out.push_back(s);
+    }
+    BOOST_TEST(pool.made() == 5u);
+    for (auto* s : out)
+        pool.unreserve(s);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_pool_with_no_prestart_makes_its_first_slot_on_demand, Fixture)
+{
+    SessionPool pool(4, stack_bytes, reaper, 1, 0);
+    BOOST_TEST(pool.made() == 0u);
+    auto* a = pool.reserve(never);
+    BOOST_REQUIRE(a);
+    BOOST_TEST(pool.made() == 1u);
+    pool.launch(a, start(reaper));
+    auto next = reserve_async(pool, never);
+    BOOST_REQUIRE(next.wait_for(deadline) == std::future_status::ready);
+    pool.unreserve(next.get());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
