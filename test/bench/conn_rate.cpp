@@ -3,7 +3,8 @@
 // reply in full, checks it and closes. Counts completed exchanges and every
 // failure by cause (connect error, reset, early EOF, wrong bytes, timeout), and
 // prints one line of key=value pairs:
-//   ok=N fail=N seconds=S rate=R failures=cause:n,...
+//   ok=N fail=N seconds=S rate=R p50_us=P p99_us=P failures=cause:n,...
+// p50_us/p99_us: connect() to the last byte of the reply, per completed exchange.
 //
 // One non-blocking epoll loop drives all connections, so the client costs
 // little CPU per connection. The client closes first and so keeps the
@@ -14,6 +15,7 @@
 
 #include <sys/epoll.h>
 
+#include <algorithm>
 #include <cstring>
 #include <iostream>
 #include <map>
@@ -77,16 +79,26 @@ public:
             causes += (causes.empty() ? "" : ",") + cause + ":" + std::to_string(count);
         }
         std::cout << "ok=" << ok_ << " fail=" << failed << " seconds=" << elapsed
-                  << " rate=" << static_cast<double>(ok_) / elapsed << " failures=" << (causes.empty() ? "-" : causes)
-                  << std::endl;
+                  << " rate=" << static_cast<double>(ok_) / elapsed << " p50_us=" << percentile(0.50)
+                  << " p99_us=" << percentile(0.99) << " failures=" << (causes.empty() ? "-" : causes) << std::endl;
     }
 
 private:
+    double percentile(double q)
+    {
+        if (micros_.empty())
+            return 0;
+        const auto k = static_cast<std::size_t>(q * static_cast<double>(micros_.size() - 1));
+        std::nth_element(micros_.begin(), micros_.begin() + static_cast<long>(k), micros_.end());
+        return micros_[k];
+    }
+
     enum class State { connecting, reading };
     struct Slot {
         Fd fd;
         State state = State::connecting;
         std::size_t got = 0;
+        Clock::time_point started;
         Clock::time_point deadline;
     };
 
@@ -102,7 +114,8 @@ private:
         s.fd = bench::tcp_socket(SOCK_NONBLOCK);
         s.state = State::connecting;
         s.got = 0;
-        s.deadline = Clock::now() + timeout_;
+        s.started = Clock::now();
+        s.deadline = s.started + timeout_;
         if (!sources_.empty()) {
             const int one = 1;
             if (setsockopt(s.fd.get(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one) != 0)
@@ -163,6 +176,7 @@ private:
             return failure(i, "wrong-bytes");
         if (s.got == size_) {
             ++ok_;
+            micros_.push_back(std::chrono::duration<double, std::micro>(Clock::now() - s.started).count());
             begin(i);
         }
     }
@@ -189,6 +203,7 @@ private:
     std::size_t next_source_ = 0;
     std::string request_;
     std::size_t ok_ = 0;
+    std::vector<double> micros_;
     std::map<std::string, std::size_t> failures_;
 };
 
