@@ -20,6 +20,7 @@ SessionPool::SessionPool(std::size_t sessions, std::size_t stack_bytes, Reaper& 
         free_.insert(free_.begin(), slot.get());
         slots_.push_back(std::move(slot));
     }
+    Gate::expect_waiters(2 * slots_.size());
 }
 
 std::unique_ptr<SessionPool::Slot> SessionPool::make_slot()
@@ -121,6 +122,9 @@ SessionPool::Slot* SessionPool::reserve(const std::atomic<bool>& cancelled)
             Slot* s = slot.get();
             s->busy = true;
             slots_.push_back(std::move(slot));
+            const std::size_t threads = 2 * slots_.size();
+            lock.unlock();
+            Gate::expect_waiters(threads);
             return s;
         }
         --busy_;
