@@ -12,6 +12,7 @@
 #include "tcpproxy/report/reaper.hpp"
 #include "tcpproxy/server/server.hpp"
 #include "tcpproxy/cli/settings.hpp"
+#include "tcpproxy/config/values.hpp"
 
 #include <signal.h>
 #include <unistd.h>
@@ -67,6 +68,8 @@ void reload(const CommandLine& cl, ConfigHolder& holder, ListenerSet& listeners,
         log::error("reload: " + settings.error().message + "; keeping the running configuration");
         return;
     }
+    for (const auto& problem : program_problems(**settings))
+        log::warning("reload: " + problem);
     const auto old = holder.get();
     if ((*settings)->max_sessions != old->max_sessions) {
         // Running sessions are never cut: a higher limit adds slots now, a
@@ -97,6 +100,8 @@ int run_standalone(const CommandLine& cl_in, ConfigPtr config)
         log::error("no port to listen on");
         return 1;
     }
+    for (const auto& problem : program_problems(*config))
+        log::warning(problem);
 
     const auto limit = raise_descriptor_limit();
     std::size_t sessions = config->max_sessions;
