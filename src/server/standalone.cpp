@@ -112,6 +112,17 @@ int run_standalone(const CommandLine& cl_in, ConfigPtr config)
                      " sessions at once");
     }
 
+    // Before binding: a second daemon with the same pidfile leaves the first alone.
+    std::optional<Pidfile> pidfile;
+    if (!pidfile_path.empty()) {
+        auto opened = Pidfile::open(pidfile_path);
+        if (!opened) {
+            log::error(opened.error().message);
+            return 1;
+        }
+        pidfile.emplace(std::move(*opened));
+    }
+
     ListenerSet listeners;
     try {
         listeners.bind_all(*config);
@@ -131,10 +142,9 @@ int run_standalone(const CommandLine& cl_in, ConfigPtr config)
         log::init(log_options(*config, false));
     }
 
-    std::optional<Pidfile> pidfile;
-    if (!pidfile_path.empty()) {
+    if (pidfile) {
         try {
-            pidfile.emplace(pidfile_path);
+            pidfile->write(static_cast<long>(::getpid()));
         } catch (const std::exception& e) {
             log::error(std::string(e.what()) + " (" + pidfile_path + ")");
             report_readiness(readiness, std::string(e.what()) + " (" + pidfile_path + ")");
