@@ -176,6 +176,8 @@ RelayOutcome end_of_stream(int to)
 
 RelayOutcome relay(int from, int to, Activity& activity, std::uint64_t& bytes, CaptureWriter* capture, Direction dir)
 {
+    // The kernel's counters of both sockets are the wire activity the idle deadline checks.
+    activity.watch(from, to);
     auto& pool = PipePool::instance();
     Copier copier;
     bool splice_works = capture == nullptr;
