@@ -82,6 +82,8 @@ void reload(const CommandLine& cl, ConfigHolder& holder, ListenerSet& listeners,
                     std::to_string(pool.resize(want)) + " session slots");
     }
     holder.set(*settings);
+    if ((*settings)->statdir != old->statdir)
+        clean_stale_status_files((*settings)->statdir);
     listeners.update(**settings, pool, holder, reaper);
     log::notice("reload: done, " + std::to_string(listeners.size()) + " port(s)");
 }
@@ -152,7 +154,6 @@ int run_standalone(const CommandLine& cl_in, ConfigPtr config)
         }
     }
 
-    clean_stale_status_files(config->statdir);
     // Root is given up here, before any thread starts; the spawner that keeps
     // it outlives everything below (it is destroyed last, then removes the pidfile).
     std::unique_ptr<Spawner> spawner;
@@ -165,6 +166,9 @@ int run_standalone(const CommandLine& cl_in, ConfigPtr config)
         report_readiness(readiness, std::string("giving up root: ") + e.what());
         return 1;
     }
+    // As the user that writes the status files (a root sweep could not remove
+    // them without CAP_DAC_OVERRIDE, and must not touch what is not ours).
+    clean_stale_status_files(config->statdir);
 
     Reaper reaper(Reaper::Mode::threaded, static_cast<long>(::getpid()));
     SessionPool pool(sessions, session_stack_bytes, reaper, static_cast<long>(::getpid()));
