@@ -243,7 +243,7 @@ std::optional<RedirectAction> Session::admit(const Result<void>& proxy_header)
     const auto redirect = redirect_action(r.service->redirect, r.origdst.has_value(), !r.service->exec.empty(),
                                           r.origdst && is_own_listener(*config_, *r.origdst));
     if (r.origdst)
-        log::notice("redirected: original destination " + r.origdst->str(), r.id);
+        log::notice("session=" + std::to_string(r.id) + " redirected: original destination " + r.origdst->str(), r.id);
     if (redirect == RedirectAction::refuse_direct) {
         refuse(Status::access, "not a redirected connection (redirect-mode forward-only)");
         return std::nullopt;

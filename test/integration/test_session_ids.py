@@ -1,0 +1,64 @@
+"""Every line about a session carries its session id, and its start line comes
+first (issue 10.6); a handler's stderr is logged at info, tagged with the
+session, cleaned of control characters and bounded (issue 11.5)."""
+
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from proxytest import (LO4, adhoc, check, check_eq, connect, dead_port, free_port, main, outcome,  # noqa: E402
+                       poll_until, scaled, scratch_dir, stderr_text, test, write_file)
+
+
+def session_lines(text, sid):
+    return [ln for ln in text.splitlines() if f"session={sid} " in ln]
+
+
+@test
+def connect_failure_carries_the_session_id_after_the_start_line(binary):
+    port = free_port()
+    p = adhoc(binary, port, f"{LO4}:{dead_port()}")
+    s = connect(LO4, port)
+    outcome(s, scaled(10))
+    check(poll_until(lambda: "event=end" in stderr_text(p), scaled(5)), "end line")
+    text = stderr_text(p)
+    m = re.search(r"session=(\d+) event=start", text)
+    check(m is not None, f"start line: {text!r}")
+    lines = session_lines(text, m.group(1))
+    warning = [ln for ln in lines if "connect" in ln and "warning" in ln]
+    check(len(warning) == 1, f"one connect warning with the session id: {text!r}")
+    check("event=start" in lines[0], f"the start line comes first: {lines!r}")
+    check("event=end" in lines[-1], f"the end line comes last: {lines!r}")
+
+
+@test
+def handler_stderr_is_info_cleaned_and_bounded(binary):
+    d = scratch_dir("noisy")
+    handler = write_file("noisy/handler.sh",
+                         "#!/bin/sh\n"
+                         "printf 'bad \\033[31mred\\033]0;title\\007 \\302\\233x\\n' >&2\n"
+                         "i=0; while [ $i -lt 1500 ]; do echo \"line $i\" >&2; i=$((i+1)); done\n"
+                         "echo done\n", mode=0o755)
+    port = free_port()
+    p = adhoc(binary, port, os.path.join(d, "handler.sh"))
+    s = connect(LO4, port)
+    kind, data, _ = outcome(s, scaled(20))
+    check_eq(data, b"done\n", "handler output")
+    check(poll_until(lambda: "event=end" in stderr_text(p), scaled(10)), "end line")
+    with open(p.errpath, "rb") as f:
+        raw = f.read()
+    check(b"\x1b" not in raw and b"\x07" not in raw and b"\xc2\x9b" not in raw,
+          "no control character of the handler's reached the log")
+    text = raw.decode(errors="replace")
+    sid = re.search(r"session=(\d+) event=start", text).group(1)
+    said = [ln for ln in session_lines(text, sid) if " handler: " in ln and "event=" not in ln]
+    check(len(said) > 0 and all("info: " in ln for ln in said), f"handler stderr at info: {said[:3]!r}")
+    check(any("bad ?[31mred" in ln for ln in said), f"the escape sequence cleaned: {said[:2]!r}")
+    check(len(said) <= 1002, f"{len(said)} lines of handler stderr logged: not bounded")
+    check(any("more lines not shown" in ln for ln in said), "the lines beyond the bound are counted")
+    del handler
+
+
+if __name__ == "__main__":
+    main()
