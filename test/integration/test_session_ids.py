@@ -7,8 +7,8 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from proxytest import (LO4, adhoc, check, check_eq, connect, dead_port, free_port, main, outcome,  # noqa: E402
-                       poll_until, scaled, scratch_dir, stderr_text, test, write_file)
+from proxytest import (LO4, Backend, adhoc, check, check_eq, connect, dead_port, echo, free_port, main,  # noqa: E402
+                       outcome, poll_until, recv_exact, scaled, scratch_dir, stderr_text, test, write_file)
 
 
 def session_lines(text, sid):
@@ -30,6 +30,23 @@ def connect_failure_carries_the_session_id_after_the_start_line(binary):
     check(len(warning) == 1, f"one connect warning with the session id: {text!r}")
     check("event=start" in lines[0], f"the start line comes first: {lines!r}")
     check("event=end" in lines[-1], f"the end line comes last: {lines!r}")
+
+
+@test
+def capture_failure_carries_the_session_id(binary):
+    b = Backend(echo())
+    d = scratch_dir("nocap")
+    port = free_port()
+    p = adhoc(binary, port, f"{LO4}:{b.port}", extra=["-w", os.path.join(d, "missing", "cap")])
+    s = connect(LO4, port)
+    s.sendall(b"x")
+    recv_exact(s, 1)
+    s.close()
+    check(poll_until(lambda: "event=end" in stderr_text(p), scaled(5)), "end line")
+    text = stderr_text(p)
+    sid = re.search(r"session=(\d+) event=start", text).group(1)
+    check(any("capture" in ln and "not captured" in ln for ln in session_lines(text, sid)),
+          f"the capture failure with the session id: {text!r}")
 
 
 @test
