@@ -77,5 +77,26 @@ def handler_stderr_is_info_cleaned_and_bounded(binary):
     del handler
 
 
+@test
+def exit_handler_stderr_is_info_with_the_session_id(binary):
+    d = scratch_dir("exit_noisy")
+    sess = os.path.join(d, "sess")
+    os.mkdir(sess)
+    handler = write_file("exit_noisy/exit.sh", "#!/bin/sh\ncat > /dev/null\necho 'said \033[1mthis' >&2\n", mode=0o755)
+    b = Backend(echo())
+    port = free_port()
+    p = adhoc(binary, port, f"{LO4}:{b.port}", extra=["-E", f"process,{sess},{handler}"])
+    s = connect(LO4, port)
+    s.sendall(b"x")
+    recv_exact(s, 1)
+    s.close()
+    check(poll_until(lambda: "said" in stderr_text(p), scaled(10)), "the exit handler's stderr logged")
+    text = stderr_text(p)
+    sid = re.search(r"session=(\d+) event=start", text).group(1)
+    said = [ln for ln in session_lines(text, sid) if "said" in ln]
+    check(len(said) == 1 and "info: " in said[0] and "\x1b" not in said[0],
+          f"exit handler stderr at info, with the session id, cleaned: {text!r}")
+
+
 if __name__ == "__main__":
     main()
