@@ -80,7 +80,7 @@ int main(int argc, char* argv[])
     const auto parsed = parse_command_line(argc, argv);
     if (!parsed)
         return usage_error(parsed.error().message);
-    const CommandLine& cl = *parsed;
+    const CommandLine cl = with_absolute_paths(*parsed);
     switch (cl.action) {
     case CommandLine::Action::help:
         std::cout << help_text();

@@ -7,6 +7,7 @@
 #include "tcpproxy/config/values.hpp"
 #include "tcpproxy/grammar/values.hpp"
 
+#include <filesystem>
 #include <utility>
 
 namespace tcpproxy {
@@ -142,6 +143,28 @@ SettingsResult apply_command_line(const CommandLine& cl, std::shared_ptr<Config>
         for (Service& service : port.services)
             apply_service(cl, *user, service);
     return config;
+}
+
+CommandLine with_absolute_paths(CommandLine cl)
+{
+    std::error_code ec;
+    const std::string base = std::filesystem::current_path(ec).string();
+    if (ec)
+        return cl; // no current directory to resolve against: paths stay as given
+    const auto resolve = [&](std::optional<std::string>& path) {
+        if (path)
+            path = resolve_path(*path, base);
+    };
+    resolve(cl.acp);
+    resolve(cl.statdir);
+    resolve(cl.pidfile);
+    resolve(cl.writefile);
+    resolve(cl.session_dir);
+    if (cl.exit_handler && !cl.exit_handler->empty())
+        cl.exit_handler->front() = resolve_path(cl.exit_handler->front(), base);
+    if (cl.server && grammar::is_program(*cl.server))
+        resolve(cl.server);
+    return cl;
 }
 
 } // namespace tcpproxy

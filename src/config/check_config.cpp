@@ -3,6 +3,7 @@
 #include "tcpproxy/config/check_config.hpp"
 
 #include "tcpproxy/config/config_load.hpp"
+#include "tcpproxy/config/values.hpp"
 
 namespace tcpproxy {
 
@@ -17,14 +18,20 @@ std::string count(std::size_t n, const std::string& noun) {
 int check_config(const std::string& file, std::ostream& out, std::ostream& err, bool colour) {
     const LoadResult loaded = load_config_file(file);
     print_diagnostics(err, loaded.diagnostics, colour);
-    err.flush();
-    if (!loaded.config)
+    if (!loaded.config) {
+        err.flush();
         return 1;
+    }
+    // Not in the diagnostics: whether a program exists is the system's state, not the file's.
+    const auto problems = program_problems(*loaded.config);
+    for (const auto& problem : problems)
+        err << file << ": warning: " << problem << '\n';
+    err.flush();
     std::size_t sections = 0;
     for (const auto& port : loaded.config->ports)
         sections += port.services.size();
     out << file << ": configuration OK: " << count(loaded.config->ports.size(), "port") << ", "
-        << count(sections, "section") << " (" << count(loaded.diagnostics.warning_count(), "warning") << ")\n";
+        << count(sections, "section") << " (" << count(loaded.diagnostics.warning_count() + problems.size(), "warning") << ")\n";
     return 0;
 }
 

@@ -6,6 +6,7 @@
 #include "validate.hpp"
 #include "tcpproxy/grammar/parse.hpp"
 #include "tcpproxy/grammar/source.hpp"
+#include "tcpproxy/config/values.hpp"
 
 #include "tcpproxy/core/fd.hpp"
 
@@ -30,6 +31,8 @@ LoadResult parse_config(std::string_view text, const std::string& file) {
     result.diagnostics.sort();
     if (!result.diagnostics.has_errors())
         result.config = std::move(config);
+    if (result.config) // relative paths are the file's directory's (tcpproxy.conf(5) FILES)
+        resolve_config_paths(*result.config, config_base_directory(file));
     return result;
 }
 

@@ -8,8 +8,14 @@
 #include <grp.h>
 #include <netdb.h>
 #include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <charconv>
+#include <cstring>
+#include <filesystem>
+#include <set>
 #include <vector>
 
 namespace tcpproxy {
@@ -163,6 +169,65 @@ Result<Identity> parse_identity(const std::string& text)
         return fail(text::quoted(text) + ": missing group name after the separator");
     }
     return id;
+}
+
+std::string resolve_path(const std::string& path, const std::string& base)
+{
+    if (path.empty() || path.front() == '/')
+        return path;
+    return (std::filesystem::path(base) / path).lexically_normal().string();
+}
+
+std::string config_base_directory(const std::string& file)
+{
+    std::error_code ec;
+    const auto absolute = std::filesystem::absolute(file, ec);
+    return (ec ? std::filesystem::path(file) : absolute).parent_path().string();
+}
+
+void resolve_config_paths(Config& config, const std::string& base)
+{
+    const auto resolve = [&](std::string& path) { path = resolve_path(path, base); };
+    resolve(config.pidfile);
+    resolve(config.statdir);
+    resolve(config.session.dir);
+    if (!config.session.exit_handler.empty())
+        resolve(config.session.exit_handler.front());
+    for (PortConfig& port : config.ports)
+        for (Service& service : port.services) {
+            resolve(service.writefile);
+            resolve(service.acp);
+            if (!service.exec.empty())
+                resolve(service.exec.front());
+        }
+}
+
+std::vector<std::string> program_problems(const Config& config)
+{
+    std::vector<std::string> problems;
+    std::set<std::string> seen;
+    const auto check = [&](const std::string& role, const std::string& program, int line) {
+        if (program.empty() || !seen.insert(program).second)
+            return;
+        const std::string where = role + " program " + text::quoted(program) +
+                                  (line > 0 ? " (line " + std::to_string(line) + ")" : std::string());
+        struct stat st{};
+        if (::stat(program.c_str(), &st) < 0)
+            problems.push_back(where + ": " + std::strerror(errno));
+        else if (!S_ISREG(st.st_mode))
+            problems.push_back(where + ": not a regular file");
+        else if ((st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)) == 0 || ::access(program.c_str(), X_OK) < 0)
+            problems.push_back(where + ": not executable");
+    };
+    for (const PortConfig& port : config.ports)
+        for (const Service& service : port.services) {
+            if (!service.exec.empty())
+                check("exec", service.exec.front(), service.line);
+            check("acp", service.acp, service.line);
+        }
+    if (!config.session.exit_handler.empty())
+        check("exit-handler", config.session.exit_handler.front(), 0);
+    return problems;
 }
 
 } // namespace tcpproxy

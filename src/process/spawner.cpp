@@ -11,6 +11,7 @@
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -188,6 +189,20 @@ std::string stage_call(int stage, const sp::Spawn& r)
     ::execvpe(argv[0], argv.data(), envp.data());
     fail(3);
     ::_exit(127);
+}
+
+// Only the daemon that wrote the pidfile removes it: the file still names
+// our daemon (the spawner's parent), read without following a link or
+// blocking on a FIFO. The daemon holds the file's lock until after this.
+bool names_pid(const std::string& path, pid_t pid)
+{
+    Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+    struct stat st{};
+    if (!fd || ::fstat(fd.get(), &st) < 0 || !S_ISREG(st.st_mode))
+        return false;
+    char buf[32] = {};
+    const ssize_t n = ::read(fd.get(), buf, sizeof buf - 1);
+    return n > 0 && std::string(buf, static_cast<std::size_t>(n)) == std::to_string(pid) + "\n";
 }
 
 class SpawnerLoop {
@@ -383,7 +398,7 @@ private:
                    errno == EINTR) {
             }
         }
-        if (!pidfile_.empty())
+        if (!pidfile_.empty() && names_pid(pidfile_, ::getppid()))
             ::unlink(pidfile_.c_str());
         ::_exit(0);
     }

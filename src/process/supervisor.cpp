@@ -19,6 +19,9 @@ namespace tcpproxy {
 
 namespace {
 
+// Lines of a handler's (or acp's) stderr logged per run; the rest are counted.
+constexpr std::size_t max_handler_stderr_lines = 1000;
+
 // Splits a program's stderr into bounded, cleaned lines, handed on at once or kept.
 class Lines {
 public:
@@ -181,7 +184,10 @@ ChildEnd watch_child(Child& child, Fd& err, const Activity& activity, std::int64
     how.activity = &activity;
     how.deadline_ms = deadline_ms;
     how.grace_ms = grace_ms;
-    how.on_line = [&](const std::string& line) { log::warning(prefix + line, session_id); };
+    // What a handler says is its output, not the proxy's problem: info, not
+    // warning. Bounded: a program that writes without end costs a count.
+    how.max_lines = max_handler_stderr_lines;
+    how.on_line = [&](const std::string& line) { log::info(prefix + line, session_id); };
     return supervise(child, err, how);
 }
 

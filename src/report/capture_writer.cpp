@@ -86,8 +86,9 @@ void CaptureWriter::record(Direction d, const char* data, std::size_t n) noexcep
 {
     if (n == 0)
         return;
-    const CaptureTime t = capture_now();
     std::lock_guard lock(mutex_);
+    // Stamped under the lock: records are queued in the order of their times.
+    const CaptureTime t = capture_now();
     try {
         while (n > 0) {
             const std::size_t piece = std::min(n, capture_max_record_bytes);

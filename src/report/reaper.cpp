@@ -31,6 +31,8 @@ std::string common(const SessionRecord& r, std::string_view event)
     s += " interface=" + Endpoint{r.local.ip.unmapped(), r.local.port}.str();
     if (r.service && !r.service->name.empty())
         s += " name=" + token(r.service->name);
+    if (r.origdst)
+        s += " origdst=" + Endpoint{r.origdst->ip.unmapped(), r.origdst->port}.str();
     return s;
 }
 
@@ -142,6 +144,9 @@ void Reaper::started(const SessionRecord& r)
     // kept for the logfile the reaper is about to open.
     if (r.config && r.config->session.active())
         log::keep_session_lines(r.id, wake_);
+    // Logged here, on the session's thread, so that it comes before every
+    // other line of the session (kept for its logfile like those).
+    log::info(session_start_line(r), r.id);
     post(Event::started, r);
 }
 
@@ -190,7 +195,7 @@ void Reaper::write_lines(const Running& running, const std::vector<log::SessionL
             running.log->append(session_log_line(l.when, l.severity, l.text));
 }
 
-// Start: logfile, status file, start line, then what the session has logged so far.
+// Start: logfile, status file, then what the session has logged so far (its start line first).
 void Reaper::begin(const SessionRecord& r)
 {
     Running& running = running_[r.id];
@@ -211,7 +216,6 @@ void Reaper::begin(const SessionRecord& r)
             note(log::Severity::error, std::string("session bookkeeping: ") + e.what(), &running);
         }
     }
-    note(log::Severity::info, session_start_line(r), &running);
     if (const auto it = early_.find(r.id); it != early_.end()) {
         write_lines(running, it->second);
         early_.erase(it);

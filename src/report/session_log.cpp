@@ -22,13 +22,14 @@ constexpr mode_t session_log_mode = 0600;
 
 void log_handler_run(const ExitJob& job, const HandlerRun& run)
 {
-    const std::string who = "exit handler " + job.handling.exit_handler.front();
+    const std::string who =
+        "session=" + std::to_string(job.session) + " exit handler " + job.handling.exit_handler.front();
     if (!run.started) {
         log::error(who + " could not run: " + run.error, job.session);
         return;
     }
-    for (const auto& line : run.stderr_lines)
-        log::warning(who + ": " + line, job.session);
+    for (const auto& line : run.stderr_lines) // its output, not the proxy's problem
+        log::info(who + ": " + line, job.session);
     if (run.timed_out)
         log::error(who + ": killed after the time limit", job.session);
     else if (run.signal)

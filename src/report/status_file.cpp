@@ -238,14 +238,37 @@ std::string StatusFile::remove() noexcept
     return {};
 }
 
+Result<Fd> open_status_directory(const std::string& dir)
+{
+    Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd)
+        return fail(errno == ELOOP || errno == ENOTDIR ? on("open", dir) + ": not a directory (a symbolic link?)"
+                                                        : errno_text(on("open", dir)));
+    struct stat st{};
+    if (::fstat(fd.get(), &st) != 0)
+        return fail(errno_text(on("fstat", dir)));
+    if (st.st_uid != ::geteuid() && st.st_uid != 0)
+        return fail(dir + ": owned by uid " + std::to_string(st.st_uid) + ", neither us nor root");
+    if ((st.st_mode & S_IWOTH) != 0 && (st.st_mode & S_ISVTX) == 0)
+        return fail(dir + ": writable by everyone (and not sticky)");
+    return fd;
+}
+
 StaleCleanup remove_stale_status_files(const std::string& dir, const std::optional<std::string>& logname)
 {
     StaleCleanup result;
-    std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
-    if (!d) {
-        result.errors.push_back(errno_text(on("opendir", dir)));
+    auto dir_fd = open_status_directory(dir);
+    if (!dir_fd) {
+        result.errors.push_back(dir_fd.error().message);
         return result;
     }
+    // readdir needs a DIR of its own; the descriptor stays for the *at() calls.
+    std::unique_ptr<DIR, int (*)(DIR*)> d(::fdopendir(::dup(dir_fd->get())), ::closedir);
+    if (!d) {
+        result.errors.push_back(errno_text(on("fdopendir", dir)));
+        return result;
+    }
+    const uid_t me = ::geteuid();
     while (const dirent* e = ::readdir(d.get())) {
         std::string_view name = e->d_name;
         std::string_view candidate = name;
@@ -257,11 +280,16 @@ StaleCleanup remove_stale_status_files(const std::string& dir, const std::option
             continue;
         if (!process_gone(parsed->pid))
             continue;
-        const std::string path = dir + '/' + std::string(name);
-        if (::unlink(path.c_str()) == 0)
-            result.removed.emplace_back(name);
+        // Only what we could have written: a regular file of ours, not a link, not someone else's.
+        struct stat st{};
+        const std::string entry(name);
+        if (::fstatat(dir_fd->get(), entry.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
+            st.st_uid != me)
+            continue;
+        if (::unlinkat(dir_fd->get(), entry.c_str(), 0) == 0)
+            result.removed.emplace_back(text::clean(name));
         else if (errno != ENOENT)
-            result.errors.push_back(errno_text(on("unlink", path)));
+            result.errors.push_back(errno_text(on("unlink", dir + '/' + text::clean(name))));
     }
     return result;
 }

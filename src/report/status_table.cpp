@@ -2,17 +2,22 @@
 #include "tcpproxy/report/tools.hpp"
 #include "tcpproxy/core/error.hpp"
 #include "tcpproxy/core/fd.hpp"
+#include "tcpproxy/core/text.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <ctime>
+#include <fstream>
 #include <memory>
+#include <optional>
 #include <utility>
 
 namespace tcpproxy {
@@ -25,6 +30,7 @@ struct FileRead {
     std::string content;
     std::string error;   // empty: content is valid
     bool vanished = false;
+    uid_t owner = 0;
 };
 
 // Never blocks (a FIFO planted in the directory), never follows a symlink,
@@ -47,6 +53,7 @@ FileRead read_small_file(const std::string& path)
         r.error = "not a regular file";
         return r;
     }
+    r.owner = st.st_uid;
     char buf[max_status_file_size + 1];
     std::size_t have = 0;
     while (have < sizeof buf) {
@@ -91,6 +98,37 @@ std::optional<StatusRow> row_from_file(const std::string& name, const std::strin
         return std::nullopt;
     }
     return StatusRow{std::move(*parsed), parsed_name->session};
+}
+
+// The effective uid of a running process (/proc/PID/status "Uid:" line);
+// none when it is gone. /proc/PID itself is root's for a non-dumpable daemon.
+std::optional<uid_t> process_uid(pid_t pid)
+{
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    for (std::string line; std::getline(in, line);) {
+        if (!line.starts_with("Uid:"))
+            continue;
+        unsigned long real = 0, effective = 0;
+        if (std::sscanf(line.c_str(), "Uid: %lu %lu", &real, &effective) == 2)
+            return static_cast<uid_t>(effective);
+    }
+    return std::nullopt;
+}
+
+// A row only for a file its process's user wrote (another user could forge
+// one naming any pid); a file whose process is gone is kept, marked.
+bool owned_by_its_process(StatusRow& row, uid_t owner, std::string& why)
+{
+    const auto uid = process_uid(row.line.pid);
+    if (!uid) {
+        row.gone = ::kill(row.line.pid, 0) != 0 && errno == ESRCH;
+        return true;
+    }
+    if (*uid == owner)
+        return true;
+    why = "owned by uid " + std::to_string(owner) + ", not by the user of process " + std::to_string(row.line.pid) +
+          " (uid " + std::to_string(*uid) + ")";
+    return false;
 }
 
 std::string local_time(std::int64_t t)
@@ -148,7 +186,10 @@ std::string render_status_table(std::vector<StatusRow> rows, std::int64_t now)
             client += " (" + l.client_name + ")";
         table.push_back({client, l.interface.str(), l.server ? l.server->str() : "-", local_time(l.started),
                          format_age(now - l.started), l.origdst ? l.origdst->str() : "-", l.logname,
-                         std::to_string(l.pid) + "/" + r.session});
+                         std::to_string(l.pid) + "/" + r.session + (r.gone ? " (gone)" : "")});
+        // Names come from files anyone may have planted: nothing reaches the terminal raw.
+        for (auto& cell : table.back())
+            cell = text::clean(cell);
     }
     std::vector<std::size_t> width(table.front().size(), 0);
     for (const auto& row : table)
@@ -195,10 +236,10 @@ int status_command(const std::string& dir, std::ostream& out, std::ostream& err)
         std::optional<StatusRow> row;
         if (why.empty())
             row = row_from_file(name, file.content, why);
-        if (row)
+        if (row && owned_by_its_process(*row, file.owner, why))
             rows.push_back(std::move(*row));
         else
-            err << "tcpproxy: --status: skipping " << path << ": " << why << '\n';
+            err << "tcpproxy: --status: skipping " << text::clean(path) << ": " << why << '\n';
     }
     const auto now = std::chrono::duration_cast<std::chrono::seconds>(
         std::chrono::system_clock::now().time_since_epoch()).count();

@@ -1,6 +1,7 @@
 #include "daemon.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -83,26 +84,52 @@ void report_readiness(Fd& channel, const std::string& error)
     channel.reset();
 }
 
-Pidfile::Pidfile(std::string path) : path_(std::move(path))
+Result<Pidfile> Pidfile::open(const std::string& path)
 {
-    Fd fd(::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644));
-    if (!fd) {
+    Pidfile p;
+    p.fd_ = Fd(::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0644));
+    if (!p.fd_) {
         const int e = errno;
-        path_.clear();
-        throw sys_error("open(pidfile)", e);
+        return fail("pidfile " + path + ": " + (e == ELOOP ? std::string("is a symbolic link") : errno_text("open", e)));
     }
-    const std::string text = std::to_string(::getpid()) + "\n";
-    if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
-        const int e = errno;
-        ::unlink(path_.c_str());
-        path_.clear();
-        throw sys_error("write(pidfile)", e);
+    struct stat st{};
+    if (::fstat(p.fd_.get(), &st) < 0)
+        return fail("pidfile " + path + ": " + errno_text("fstat"));
+    if (!S_ISREG(st.st_mode))
+        return fail("pidfile " + path + ": not a regular file");
+    if (st.st_nlink != 1)
+        return fail("pidfile " + path + ": has " + std::to_string(st.st_nlink) + " links (a hard link?)");
+    if (::flock(p.fd_.get(), LOCK_EX | LOCK_NB) < 0) {
+        if (errno != EWOULDBLOCK)
+            return fail("pidfile " + path + ": " + errno_text("flock"));
+        char buf[32] = {};
+        const ssize_t n = ::pread(p.fd_.get(), buf, sizeof buf - 1, 0);
+        std::string pid; // only the digits: the file's text is not trusted
+        for (ssize_t i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; ++i)
+            pid += buf[i];
+        return fail("pidfile " + path + " is locked by a running tcpproxy (pid " + (pid.empty() ? "unknown" : pid) +
+                    ")");
     }
+    p.path_ = path;
+    return p;
+}
+
+void Pidfile::write(long pid)
+{
+    const std::string text = std::to_string(pid) + "\n";
+    if (::ftruncate(fd_.get(), 0) < 0)
+        throw sys_error("ftruncate(" + path_ + ")");
+    if (::pwrite(fd_.get(), text.data(), text.size(), 0) != static_cast<ssize_t>(text.size()))
+        throw sys_error("write(" + path_ + ")");
 }
 
 Pidfile::~Pidfile()
 {
-    if (!path_.empty())
+    if (path_.empty() || !fd_)
+        return;
+    struct stat mine{}, there{};
+    if (::fstat(fd_.get(), &mine) == 0 && ::lstat(path_.c_str(), &there) == 0 && mine.st_dev == there.st_dev &&
+        mine.st_ino == there.st_ino)
         ::unlink(path_.c_str());
 }
 

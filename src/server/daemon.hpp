@@ -1,5 +1,6 @@
 #pragma once
 // Daemon life: descriptor limits, going to the background, the pidfile.
+#include "tcpproxy/core/error.hpp"
 #include "tcpproxy/core/fd.hpp"
 
 #include <cstddef>
@@ -23,19 +24,31 @@ Fd daemonize();
 // In the daemon: tells the waiting parent we are up ("" = ok) or why not.
 void report_readiness(Fd& channel, const std::string& error);
 
-// Writes our pid to `path` (O_NOFOLLOW) and removes the file when destroyed.
+// The pidfile, locked (flock) for the daemon's whole life so that one
+// daemon runs per pidfile. Hand-written rather than libbsd's pidfile_open():
+// that one follows symbolic links and accepts a FIFO or a hard link, which
+// the daemon, opening the file as root, must refuse (tcpproxy(1) FILES).
 class Pidfile {
 public:
+    // Opens `path` (O_NOFOLLOW|O_NONBLOCK: no link followed, never blocks on
+    // a FIFO), checks it is a regular file with one link and takes the lock.
+    // Fails when another process holds it ("... is locked by pid N"): a
+    // stale file, whose writer is gone, is taken over. Call before binding.
+    static Result<Pidfile> open(const std::string& path);
     Pidfile() = default;
-    explicit Pidfile(std::string path); // throws std::system_error
-    Pidfile(Pidfile&& o) noexcept : path_(std::move(o.path_)) { o.path_.clear(); }
+    Pidfile(Pidfile&& o) noexcept : path_(std::move(o.path_)), fd_(std::move(o.fd_)) { o.path_.clear(); }
     Pidfile& operator=(Pidfile&&) = delete;
+    // Removes the file if this daemon still owns it (the path still names the
+    // file locked here); the lock goes with the descriptor.
     ~Pidfile();
-    // Someone else (the privileged spawner) removes the file now.
+    // Writes `pid` (the daemon's, after going to the background); throws std::system_error.
+    void write(long pid);
+    // Someone else (the privileged spawner) removes the file now; the lock stays held.
     void disown() { path_.clear(); }
 
 private:
     std::string path_;
+    Fd fd_;
 };
 
 } // namespace tcpproxy

@@ -12,6 +12,7 @@
 #include "tcpproxy/report/reaper.hpp"
 #include "tcpproxy/server/server.hpp"
 #include "tcpproxy/cli/settings.hpp"
+#include "tcpproxy/config/values.hpp"
 
 #include <signal.h>
 #include <unistd.h>
@@ -67,6 +68,8 @@ void reload(const CommandLine& cl, ConfigHolder& holder, ListenerSet& listeners,
         log::error("reload: " + settings.error().message + "; keeping the running configuration");
         return;
     }
+    for (const auto& problem : program_problems(**settings))
+        log::warning("reload: " + problem);
     const auto old = holder.get();
     if ((*settings)->max_sessions != old->max_sessions) {
         // Running sessions are never cut: a higher limit adds slots now, a
@@ -79,6 +82,8 @@ void reload(const CommandLine& cl, ConfigHolder& holder, ListenerSet& listeners,
                     std::to_string(pool.resize(want)) + " session slots");
     }
     holder.set(*settings);
+    if ((*settings)->statdir != old->statdir)
+        clean_stale_status_files((*settings)->statdir);
     listeners.update(**settings, pool, holder, reaper);
     log::notice("reload: done, " + std::to_string(listeners.size()) + " port(s)");
 }
@@ -97,6 +102,8 @@ int run_standalone(const CommandLine& cl_in, ConfigPtr config)
         log::error("no port to listen on");
         return 1;
     }
+    for (const auto& problem : program_problems(*config))
+        log::warning(problem);
 
     const auto limit = raise_descriptor_limit();
     std::size_t sessions = config->max_sessions;
@@ -105,6 +112,17 @@ int run_standalone(const CommandLine& cl_in, ConfigPtr config)
         log::warning("max-sessions " + std::to_string(config->max_sessions) + " needs more than the " +
                      std::to_string(limit) + " descriptors allowed; serving at most " + std::to_string(sessions) +
                      " sessions at once");
+    }
+
+    // Before binding: a second daemon with the same pidfile leaves the first alone.
+    std::optional<Pidfile> pidfile;
+    if (!pidfile_path.empty()) {
+        auto opened = Pidfile::open(pidfile_path);
+        if (!opened) {
+            log::error(opened.error().message);
+            return 1;
+        }
+        pidfile.emplace(std::move(*opened));
     }
 
     ListenerSet listeners;
@@ -126,10 +144,9 @@ int run_standalone(const CommandLine& cl_in, ConfigPtr config)
         log::init(log_options(*config, false));
     }
 
-    std::optional<Pidfile> pidfile;
-    if (!pidfile_path.empty()) {
+    if (pidfile) {
         try {
-            pidfile.emplace(pidfile_path);
+            pidfile->write(static_cast<long>(::getpid()));
         } catch (const std::exception& e) {
             log::error(std::string(e.what()) + " (" + pidfile_path + ")");
             report_readiness(readiness, std::string(e.what()) + " (" + pidfile_path + ")");
@@ -137,7 +154,6 @@ int run_standalone(const CommandLine& cl_in, ConfigPtr config)
         }
     }
 
-    clean_stale_status_files(config->statdir);
     // Root is given up here, before any thread starts; the spawner that keeps
     // it outlives everything below (it is destroyed last, then removes the pidfile).
     std::unique_ptr<Spawner> spawner;
@@ -150,6 +166,9 @@ int run_standalone(const CommandLine& cl_in, ConfigPtr config)
         report_readiness(readiness, std::string("giving up root: ") + e.what());
         return 1;
     }
+    // As the user that writes the status files (a root sweep could not remove
+    // them without CAP_DAC_OVERRIDE, and must not touch what is not ours).
+    clean_stale_status_files(config->statdir);
 
     Reaper reaper(Reaper::Mode::threaded, static_cast<long>(::getpid()));
     SessionPool pool(sessions, session_stack_bytes, reaper, static_cast<long>(::getpid()));

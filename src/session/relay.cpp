@@ -149,12 +149,13 @@ public:
             }
             activity.touch();
             char* const data = buffer_.get();
+            // Recorded as read, before it is written on: the reply it causes
+            // cannot reach the other direction's thread (and the capture)
+            // first. Recording never waits for the disk: a bounded buffer, else a DROP record.
+            if (capture)
+                capture->record(dir, data, static_cast<std::size_t>(n));
             auto send = [&](std::size_t off, std::size_t left) {
-                const ssize_t m = ::send(to, data + off, left, MSG_NOSIGNAL);
-                // Recording never waits for the disk: a bounded buffer, else a DROP record.
-                if (m > 0 && capture)
-                    capture->record(dir, data + off, static_cast<std::size_t>(m));
-                return m;
+                return ::send(to, data + off, left, MSG_NOSIGNAL);
             };
             if (auto out = write_all(to, static_cast<std::size_t>(n), activity, bytes, send))
                 return out;
@@ -176,6 +177,8 @@ RelayOutcome end_of_stream(int to)
 
 RelayOutcome relay(int from, int to, Activity& activity, std::uint64_t& bytes, CaptureWriter* capture, Direction dir)
 {
+    // The kernel's counters of both sockets are the wire activity the idle deadline checks.
+    activity.watch(from, to);
     auto& pool = PipePool::instance();
     Copier copier;
     bool splice_works = capture == nullptr;

@@ -243,7 +243,7 @@ std::optional<RedirectAction> Session::admit(const Result<void>& proxy_header)
     const auto redirect = redirect_action(r.service->redirect, r.origdst.has_value(), !r.service->exec.empty(),
                                           r.origdst && is_own_listener(*config_, *r.origdst));
     if (r.origdst)
-        log::notice("redirected: original destination " + r.origdst->str(), r.id);
+        log::notice("session=" + std::to_string(r.id) + " redirected: original destination " + r.origdst->str(), r.id);
     if (redirect == RedirectAction::refuse_direct) {
         refuse(Status::access, "not a redirected connection (redirect-mode forward-only)");
         return std::nullopt;
@@ -368,7 +368,7 @@ void Session::open_capture()
     try {
         capture_ = std::make_unique<CaptureWriter>(path);
     } catch (const std::exception& e) {
-        log::error(std::string("capture: ") + e.what() + "; session not captured", r.id);
+        log::error("session=" + std::to_string(r.id) + " capture: " + e.what() + "; session not captured", r.id);
     }
 }
 
@@ -470,11 +470,12 @@ void Session::close_capture()
         return;
     capture_->close();
     if (const auto dropped = capture_->dropped_bytes())
-        log::warning("capture " + capture_->name() + ": " + std::to_string(dropped) +
+        log::warning("session=" + std::to_string(record_.id) + " capture " + capture_->name() + ": " +
+                         std::to_string(dropped) +
                          " bytes not captured (the disk did not keep up; DROP records mark them)",
                      record_.id);
     if (const auto error = capture_->error(); !error.empty())
-        log::error("capture: " + error, record_.id);
+        log::error("session=" + std::to_string(record_.id) + " capture: " + error, record_.id);
     capture_.reset();
 }
 

@@ -181,7 +181,7 @@ Result<UpstreamConnection> connect_upstream(const Service& service, std::uint16_
             }
         }
         ++failures;
-        log::warning(error, session_id);
+        log::warning("session=" + std::to_string(session_id) + " " + error, session_id);
     }
     return fail(error);
 }

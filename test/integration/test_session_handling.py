@@ -244,9 +244,11 @@ def mode_case(binary, mode, matching):
     s = connect(LO4, port)
     s.sendall(b"abc\n")
     recv_exact(s, 4)
-    # The reaper opens the logfile before it logs the start line: once that
-    # line is out, the file exists (or, with mode none, never will).
+    # The start line is logged by the session's thread, the logfile opened
+    # by the reaper's: wait for the file (with mode none, it never comes).
     check(poll_until(lambda: "event=start" in stderr_text(p), 5), "session start logged")
+    if mode != "none":
+        poll_until(lambda: os.listdir(sess), 5)
     during = os.listdir(sess)
     if mode == "none":
         check_eq(during, [], "session logfiles with session-mode none")

@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <future>
@@ -128,6 +129,73 @@ BOOST_AUTO_TEST_CASE(the_real_clock_is_the_default)
     const auto now = a.now();
     BOOST_TEST(now >= before);
     BOOST_TEST(now - before < 10'000);
+}
+
+namespace {
+
+// A sender whose send queue is full: its peer reads nothing until told to.
+struct Stalled {
+    Fd sender, receiver;
+    Stalled()
+    {
+        int p[2];
+        BOOST_REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, p) == 0);
+        sender.reset(p[0]);
+        receiver.reset(p[1]);
+        char chunk[4096] = {};
+        while (::send(sender.get(), chunk, sizeof chunk, MSG_DONTWAIT) > 0) {
+        }
+    }
+    void peer_reads(std::size_t n)
+    {
+        char buf[4096];
+        BOOST_REQUIRE(::recv(receiver.get(), buf, std::min(n, sizeof buf), MSG_DONTWAIT) > 0);
+    }
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_peer_draining_the_send_queue_is_activity_at_the_deadline)
+{
+    Fds f;
+    Stalled s;
+    fake_now = 0;
+    Activity a(fake_clock);
+    a.reset(5);
+    a.watch(s.sender.get(), -1);
+    // No byte moved by us for the whole timeout, but the peer read from our queue.
+    s.peer_reads(4096);
+    fake_now = 5'000;
+    BOOST_TEST((a.wait(f.readable.get(), POLLIN) == Activity::Wait::ready));
+    // The clock restarted at the deadline: nothing moves any more, idle one timeout later.
+    fake_now = 9'999;
+    BOOST_TEST((a.wait(f.readable.get(), POLLIN) == Activity::Wait::ready));
+    fake_now = 10'000;
+    BOOST_TEST((a.wait(f.readable.get(), POLLIN) == Activity::Wait::idle));
+}
+
+BOOST_AUTO_TEST_CASE(a_peer_that_stops_reading_is_idle_after_the_timeout)
+{
+    Fds f;
+    Stalled s;
+    fake_now = 0;
+    Activity a(fake_clock);
+    a.reset(5);
+    a.watch(s.sender.get(), f.silent.get());
+    fake_now = 5'000;
+    BOOST_TEST((a.wait(s.sender.get(), POLLOUT) == Activity::Wait::idle));
+}
+
+BOOST_AUTO_TEST_CASE(wire_moved_reports_each_change_once)
+{
+    Stalled s;
+    Activity a(fake_clock);
+    a.reset(5);
+    a.watch(s.sender.get(), -1);
+    BOOST_TEST(!a.wire_moved());
+    s.peer_reads(4096);
+    BOOST_TEST(a.wire_moved());
+    BOOST_TEST(!a.wire_moved());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

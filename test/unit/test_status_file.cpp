@@ -280,8 +280,40 @@ BOOST_AUTO_TEST_CASE(stale_files_of_dead_processes_are_removed)
 
     r = remove_stale_status_files((dir.path / "missing").string());
     BOOST_REQUIRE_EQUAL(r.errors.size(), 1u);
-    BOOST_TEST(r.errors[0].find("opendir(") == 0);
+    BOOST_TEST(r.errors[0].find("open(") == 0);
     BOOST_TEST(r.errors[0].find("No such file or directory") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(stale_sweep_never_follows_a_link_nor_touches_what_is_not_ours)
+{
+    TempDir dir, elsewhere;
+    const auto d = std::to_string(dead_pid());
+    std::ofstream(elsewhere.path / ("tcpproxy." + d + ".1")) << "x\n";
+    fs::create_directory_symlink(elsewhere.path, dir.path / "statdir");
+    auto r = remove_stale_status_files((dir.path / "statdir").string());
+    BOOST_REQUIRE_EQUAL(r.errors.size(), 1u);
+    BOOST_TEST(r.errors[0].find("not a directory") != std::string::npos, r.errors[0]);
+    BOOST_TEST(fs::exists(elsewhere.path / ("tcpproxy." + d + ".1")));
+
+    // A symbolic link, a directory and (as root) another user's file named like stale status files stay.
+    fs::create_symlink(elsewhere.path / ("tcpproxy." + d + ".1"), dir.path / ("tcpproxy." + d + ".2"));
+    fs::create_directory(dir.path / ("tcpproxy." + d + ".3"));
+    std::ofstream(dir.path / ("tcpproxy." + d + ".4")) << "x\n";
+    const bool root = ::geteuid() == 0;
+    if (root)
+        BOOST_REQUIRE_EQUAL(::chown((dir.path / ("tcpproxy." + d + ".4")).c_str(), 65534, 65534), 0);
+    r = remove_stale_status_files(dir.str());
+    BOOST_TEST(r.errors.empty());
+    BOOST_TEST(fs::is_symlink(dir.path / ("tcpproxy." + d + ".2")));
+    BOOST_TEST(fs::exists(dir.path / ("tcpproxy." + d + ".3")));
+    BOOST_TEST(fs::exists(dir.path / ("tcpproxy." + d + ".4")) == root);
+    BOOST_TEST(fs::exists(elsewhere.path / ("tcpproxy." + d + ".1")));
+
+    // A directory anyone may write to (not sticky) is not swept.
+    fs::permissions(dir.path, fs::perms::all);
+    r = remove_stale_status_files(dir.str());
+    BOOST_REQUIRE_EQUAL(r.errors.size(), 1u);
+    BOOST_TEST(r.errors[0].find("writable by everyone") != std::string::npos, r.errors[0]);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -353,12 +385,37 @@ BOOST_AUTO_TEST_CASE(command_skips_what_is_not_a_status_file)
     for (std::string l; std::getline(rows, l);)
         lines.push_back(l);
     BOOST_REQUIRE_EQUAL(lines.size(), 2u);
-    BOOST_TEST(lines[1].ends_with("4242/1"));
+    BOOST_TEST(lines[1].ends_with("4242/1 (gone)")); // no process 4242 here: a stale file, marked
     const std::string warnings = err.str();
     BOOST_TEST(std::count(warnings.begin(), warnings.end(), '\n') == 7, warnings);
     for (const char* name : {"tcpproxy.4242.2", "notes.txt", "tcpproxy.999.3", "tcpproxy.4242.4", "tcpproxy.4242.6",
                              "tcpproxy.4242.7", "tcpproxy.4242.8"})
         BOOST_TEST(warnings.find(std::string("skipping ") + dir.str() + "/" + name + ":") != std::string::npos, name);
+}
+
+BOOST_AUTO_TEST_CASE(command_lists_only_files_of_the_sessions_user_and_cleans_names)
+{
+    TempDir dir;
+    auto mine = sample();
+    mine.pid = ::getpid(); // alive, ours
+    const auto me = std::to_string(::getpid());
+    std::ofstream(dir.path / ("tcpproxy." + me + ".1")) << format_status_line(mine);
+    std::ofstream(dir.path / ("tcpproxy." + me + ".2\x1b[31m")) << format_status_line(mine);
+    if (::geteuid() == 0) {
+        // Forged: names a live process but was written by another user.
+        std::ofstream(dir.path / ("tcpproxy." + me + ".3")) << format_status_line(mine);
+        BOOST_REQUIRE_EQUAL(::chown((dir.path / ("tcpproxy." + me + ".3")).c_str(), 65534, 65534), 0);
+    }
+    std::ostringstream out, err;
+    BOOST_TEST(status_command(dir.str(), out, err) == 0);
+    const std::string table = out.str();
+    BOOST_TEST(table.find('\x1b') == std::string::npos);
+    BOOST_TEST(table.find(me + "/1") != std::string::npos);
+    BOOST_TEST(table.find(me + "/2?[31m") != std::string::npos);
+    BOOST_TEST(table.find(me + "/3") == std::string::npos);
+    BOOST_TEST(table.find("(gone)") == std::string::npos);
+    if (::geteuid() == 0)
+        BOOST_TEST(err.str().find("not by the user of process") != std::string::npos, err.str());
 }
 
 BOOST_AUTO_TEST_CASE(command_fails_on_unreadable_directory)

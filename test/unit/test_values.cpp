@@ -6,6 +6,9 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <filesystem>
+#include <iterator>
+
 using namespace tcpproxy;
 
 BOOST_AUTO_TEST_SUITE(values)
@@ -299,6 +302,63 @@ BOOST_AUTO_TEST_CASE(config_and_command_line_share_each_rule)
     BOOST_TEST(config_error("srcip 10.1") == option_error("-q", "10.1"));
     BOOST_TEST("ACL item \"10.1/16\": " + config_error("acl 10.1/16") == option_error("-A", "10.1/16"));
     BOOST_TEST(config_error("session-mode discard").find(option_error("-E", "discard,/d")) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(relative_paths_resolved_against_their_base)
+{
+    BOOST_TEST(resolve_path("stat", "/srv/h") == "/srv/h/stat");
+    BOOST_TEST(resolve_path("./handler.sh", "/srv/h") == "/srv/h/handler.sh");
+    BOOST_TEST(resolve_path("../cap/x", "/srv/h") == "/srv/cap/x");
+    BOOST_TEST(resolve_path("/abs/x", "/srv/h") == "/abs/x");
+    BOOST_TEST(resolve_path("", "/srv/h").empty());
+}
+
+BOOST_AUTO_TEST_CASE(config_file_paths_are_relative_to_its_directory)
+{
+    const auto loaded = parse_config("pidfile run/p.pid\nstatdir stat\n"
+                                     "port 8000\n  interface 127.0.0.1\n    server 127.0.0.1:25\n"
+                                     "    writefile cap/traffic\n",
+                                     "/etc/tcpproxy.d/t.conf");
+    BOOST_REQUIRE(loaded.config);
+    BOOST_TEST(loaded.config->pidfile == "/etc/tcpproxy.d/run/p.pid");
+    BOOST_TEST(loaded.config->statdir == "/etc/tcpproxy.d/stat");
+    BOOST_TEST(loaded.config->ports.at(0).services.at(0).writefile == "/etc/tcpproxy.d/cap/traffic");
+}
+
+BOOST_AUTO_TEST_CASE(command_line_paths_are_relative_to_the_start_directory)
+{
+    const char* argv[] = {"tcpproxy", "-o", "stat", "-pp", "p.pid", "-w", "cap/x", "-a", "./acp", "-b", "8000",
+                          "./handler.sh", "arg"};
+    auto cl = parse_command_line(static_cast<int>(std::size(argv)), argv);
+    BOOST_REQUIRE(cl);
+    const auto abs = with_absolute_paths(*cl);
+    const std::string cwd = std::filesystem::current_path().string();
+    BOOST_TEST(*abs.statdir == cwd + "/stat");
+    BOOST_TEST(*abs.pidfile == cwd + "/p.pid");
+    BOOST_TEST(*abs.writefile == cwd + "/cap/x");
+    BOOST_TEST(*abs.acp == cwd + "/acp");
+    BOOST_TEST(*abs.server == cwd + "/handler.sh");
+    BOOST_TEST(abs.server_args.at(0) == "arg"); // arguments are not paths
+}
+
+BOOST_AUTO_TEST_CASE(missing_and_unexecutable_programs_are_problems)
+{
+    Config c;
+    PortConfig port;
+    Service s;
+    s.exec = {"/nonexistent/handler"};
+    s.acp = "/etc/passwd";
+    s.line = 7;
+    port.services.push_back(s);
+    Service fine;
+    fine.exec = {"/bin/sh"};
+    port.services.push_back(fine);
+    c.ports.push_back(port);
+    const auto problems = program_problems(c);
+    BOOST_REQUIRE_EQUAL(problems.size(), 2u);
+    BOOST_TEST(problems[0].find("/nonexistent/handler") != std::string::npos);
+    BOOST_TEST(problems[0].find("line 7") != std::string::npos);
+    BOOST_TEST(problems[1].find("not executable") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

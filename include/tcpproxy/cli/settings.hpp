@@ -22,4 +22,10 @@ SettingsResult config_from_command_line(const CommandLine& cl);
 // with what the command line sets.
 SettingsResult apply_command_line(const CommandLine& cl, std::shared_ptr<Config> file_config);
 
+// The paths of the command line (-a, -o, -p, -w, -O / -E's directory and
+// handler, a program SERVER) made absolute against the current directory,
+// once, as the command line is read: the daemon later works from `/`, a
+// reload re-applies these (tcpproxy(1) FILES). -f stays as given.
+CommandLine with_absolute_paths(CommandLine cl);
+
 } // namespace tcpproxy

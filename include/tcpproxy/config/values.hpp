@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace tcpproxy {
 
@@ -24,5 +25,21 @@ Result<std::uint16_t> parse_port(const std::string& text);
 
 // `interface` / -b: `*`, `any`, IPv4, IPv6 (with or without brackets), NIC name.
 Result<InterfaceSpec> parse_interface(const std::string& text);
+
+// Path-valued settings (tcpproxy.conf(5) FILES): a relative `path` is taken
+// relative to `base`, lexically (no symlink is followed), once, when the
+// setting is read; absolute and empty paths are returned as they are.
+std::string resolve_path(const std::string& path, const std::string& base);
+// The directory a config file's relative paths are resolved against: the
+// directory of `file` (itself taken from the current directory).
+std::string config_base_directory(const std::string& file);
+// Every path of `config` (pidfile, statdir, session-dir, writefile, the
+// programs of exec, acp and exit-handler) resolved against `base`.
+void resolve_config_paths(Config& config, const std::string& base);
+
+// Programs (exec, acp, exit-handler) that do not exist or cannot be executed
+// now, one sentence each ("exec program /x (line 4): No such file or
+// directory"). Not errors: a program may legitimately appear later.
+std::vector<std::string> program_problems(const Config& config);
 
 } // namespace tcpproxy

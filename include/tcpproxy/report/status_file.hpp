@@ -6,6 +6,7 @@
 // parse_status_line() reads it back (for `tcpproxy --status`).
 #include "tcpproxy/net/address.hpp"
 #include "tcpproxy/core/error.hpp"
+#include "tcpproxy/core/fd.hpp"
 
 #include <sys/types.h>
 
@@ -81,10 +82,16 @@ private:
     bool present_ = false;
 };
 
+// The status directory, opened without following a link
+// (O_DIRECTORY|O_NOFOLLOW), owned by us or root and not writable by everyone
+// unless sticky; else why not.
+Result<Fd> open_status_directory(const std::string& dir);
+
 // Removes the status files (and left-over temporary files) in `dir` whose PID
 // is not a running process: what an earlier instance left when it crashed.
 // With `logname`, only that logname's files are touched. Files whose name is
-// not a status file name are left alone.
+// not a status file name, that are not regular files or that belong to
+// another user are left alone. Run it as the user that writes the files.
 struct StaleCleanup {
     std::vector<std::string> removed;    // file names
     std::vector<std::string> errors;     // "unlink(PATH): TEXT", "opendir(DIR): TEXT"

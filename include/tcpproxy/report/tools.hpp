@@ -22,6 +22,7 @@ int status_command(const std::string& dir, std::ostream& out, std::ostream& err)
 struct StatusRow {
     StatusLine line;
     std::string session;
+    bool gone = false; // its process has ended: a stale file, marked "(gone)"
 };
 
 // The table itself, pure: `now` (seconds since 1970) gives the AGE column,
