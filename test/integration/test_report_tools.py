@@ -53,15 +53,17 @@ def status_lists_sessions_and_warns(binary):
     d = os.path.join(tmp, "stat")
     os.mkdir(d)
     now = int(time.time())
-    write(os.path.join(d, "tcpproxy.4242.1"),
-          status_line("tcpproxy", 4242, now - 125, "127.0.0.1:2525", "127.0.0.2", "client.example",
+    # A live process that wrote the files itself: --status lists only such (a gone one's are marked).
+    me = os.getpid()
+    write(os.path.join(d, f"tcpproxy.{me}.1"),
+          status_line("tcpproxy", me, now - 125, "127.0.0.1:2525", "127.0.0.2", "client.example",
                       "127.0.0.1:8025"))
-    write(os.path.join(d, "mail.proxy.4243.17"),
-          status_line("mail.proxy", 4243, now - 5, "[::1]:25", "::1", "::1", "-", "192.0.2.7:25"))
-    write(os.path.join(d, "tcpproxy.4242.2"), "tcpproxy tcpproxy 4242 not-a-time\n")
+    write(os.path.join(d, f"mail.proxy.{me}.17"),
+          status_line("mail.proxy", me, now - 5, "[::1]:25", "::1", "::1", "-", "192.0.2.7:25"))
+    write(os.path.join(d, f"tcpproxy.{me}.2"), f"tcpproxy tcpproxy {me} not-a-time\n")
     write(os.path.join(d, "notes.txt"), "hello\n")
-    os.mkfifo(os.path.join(d, "tcpproxy.4242.3"))
-    write(os.path.join(d, ".tcpproxy.4242.4.tmp"), "partial")  # a writer's temporary file: ignored
+    os.mkfifo(os.path.join(d, f"tcpproxy.{me}.3"))
+    write(os.path.join(d, f".tcpproxy.{me}.4.tmp"), "partial")  # a writer's temporary file: ignored
 
     rc, out, err = run(binary, ["--status", "-o", d])
     require_wired("--status", rc, err)
@@ -82,18 +84,18 @@ def status_lists_sessions_and_warns(binary):
             check(len(row) > pos and (pos == 0 or row[pos - 1] == " ") and row[pos] != " ",
                   f"--status: column {col} not aligned in {row!r} (header {header!r})")
     check(older.startswith("127.0.0.2 (client.example) "), f"--status: first row is not the older session: {older!r}")
-    for text in ("127.0.0.1:2525", "127.0.0.1:8025", "tcpproxy", "4242/1"):
+    for text in ("127.0.0.1:2525", "127.0.0.1:8025", "tcpproxy", f"{me}/1"):
         check(text in older, f"--status: {text!r} missing from {older!r}")
     check(any(a in older for a in ages), f"--status: none of the ages {ages} in {older!r}")
     started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now - 125))
     check(started in older, f"--status: local start time {started!r} missing from {older!r}")
     check(newer.startswith("::1 "), f"--status: second row {newer!r}")
-    for text in ("[::1]:25", "192.0.2.7:25", "mail.proxy", "4243/17"):
+    for text in ("[::1]:25", "192.0.2.7:25", "mail.proxy", f"{me}/17"):
         check(text in newer, f"--status: {text!r} missing from {newer!r}")
     check(re.search(r" [0-9]s ", newer) is not None, f"--status: age of a 5 s old session missing in {newer!r}")
     warnings = err.splitlines()
     check(len(warnings) == 3, f"--status: expected 3 warnings (malformed, foreign, fifo), got {err!r}")
-    for name in ("tcpproxy.4242.2", "notes.txt", "tcpproxy.4242.3"):
+    for name in (f"tcpproxy.{me}.2", "notes.txt", f"tcpproxy.{me}.3"):
         check(any(name in w for w in warnings), f"--status: no warning about {name}: {err!r}")
 
     rc, out, err = run(binary, ["--status", "-o", os.path.join(tmp, "missing")])
