@@ -5,6 +5,7 @@
 #include "tcpproxy/server/server.hpp"
 #include "tcpproxy/cli/settings.hpp"
 #include "tcpproxy/report/tools.hpp"
+#include "tcpproxy/log/log.hpp"
 
 #include <malloc.h>
 #include <unistd.h>
@@ -77,6 +78,8 @@ int main(int argc, char* argv[])
     // core); with thousands of session threads that is megabytes of mostly
     // empty heaps. Session threads allocate little and rarely: two arenas do.
     ::mallopt(M_ARENA_MAX, 2);
+    // Before anything is written to stderr: under inetd it is the client's socket.
+    log::guard_stderr();
     const auto parsed = parse_command_line(argc, argv);
     if (!parsed)
         return usage_error(parsed.error().message);

@@ -36,6 +36,23 @@ std::string common(const SessionRecord& r, std::string_view event)
 
 std::string logname_of(const SessionRecord& r) { return r.service ? r.service->logname : std::string("tcpproxy"); }
 
+// The journal's structured values of a start or end line.
+log::Fields fields_of(const SessionRecord& r, bool end)
+{
+    log::Fields f;
+    f.session = r.id;
+    f.port = r.local.port;
+    f.client = r.client.ip.unmapped().str();
+    if (end) {
+        if (!r.program.empty())
+            f.server = text::clean(r.program);
+        else if (r.server)
+            f.server = Endpoint{r.server->ip.unmapped(), r.server->port}.str();
+        f.status = status_name(r.status);
+    }
+    return f;
+}
+
 log::Severity end_severity(Status s)
 {
     if (s == Status::ok)
@@ -171,9 +188,10 @@ void Reaper::handle(Event e, const SessionRecord& r)
     }
 }
 
-void Reaper::note(log::Severity severity, const std::string& text, const Running* running)
+void Reaper::note(log::Severity severity, const std::string& text, const Running* running, const log::Fields* fields)
 {
-    log::write(severity, text); // no session id: it goes to the logfile here, in its place
+    // No session id to keep: it goes to the logfile here, in its place.
+    log::write(severity, text, 0, fields);
     if (running && running->log)
         running->log->append(session_log_line(std::chrono::system_clock::now(), severity, text));
 }
@@ -211,7 +229,8 @@ void Reaper::begin(const SessionRecord& r)
             note(log::Severity::error, std::string("session bookkeeping: ") + e.what(), &running);
         }
     }
-    note(log::Severity::info, session_start_line(r), &running);
+    const auto fields = fields_of(r, false);
+    note(log::Severity::info, session_start_line(r), &running, &fields);
     if (const auto it = early_.find(r.id); it != early_.end()) {
         write_lines(running, it->second);
         early_.erase(it);
@@ -247,7 +266,8 @@ void Reaper::end(const SessionRecord& r)
         if (const auto error = running.status->remove(); !error.empty())
             note(log::Severity::error, "status file: " + error, &running);
     }
-    note(end_severity(r.status), session_end_line(r), &running);
+    const auto fields = fields_of(r, true);
+    note(end_severity(r.status), session_end_line(r), &running, &fields);
     if (!running.log)
         return;
     const auto& handling = r.config->session;

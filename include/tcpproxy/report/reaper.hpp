@@ -77,7 +77,9 @@ private:
     void connect(const SessionRecord& r);
     void end(const SessionRecord& r);
     // A line of the reaper's own: logged, and written to the session's logfile.
-    void note(log::Severity severity, const std::string& text, const Running* running);
+    // `fields`: the journal's structured values of the line, if any.
+    void note(log::Severity severity, const std::string& text, const Running* running,
+              const log::Fields* fields = nullptr);
     // What the session logged since the last look, into its logfile.
     void copy_session_lines(std::uint64_t id, const Running& running, bool last);
     static void write_lines(const Running& running, const std::vector<log::SessionLine>& lines);
