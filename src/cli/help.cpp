@@ -57,6 +57,10 @@ Options:
   -O DIR            session directory (the later of -E and -O sets it)
   --check-config    validate the config file, print its diagnostics, exit 0
                     when valid and 1 when not; binds and writes nothing
+  --metrics ADDRESS:PORT
+                    serve GET /metrics (Prometheus text format) on ADDRESS
+                    (IPv4, [IPv6], or * for all) and PORT; standalone only;
+                    clients outside metrics-acl (default: loopback) are refused
   --status          print the running sessions found in the status directory
   --decode FILE     print a traffic capture readably
   --client-out F    with --decode: write the client's bytes to F

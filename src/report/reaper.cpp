@@ -2,6 +2,7 @@
 // in order on the reaper's thread, and the lines it writes (reference §7).
 #include "tcpproxy/report/reaper.hpp"
 
+#include "tcpproxy/metrics/counters.hpp"
 #include "tcpproxy/process/environment.hpp"
 #include "tcpproxy/core/text.hpp"
 
@@ -17,6 +18,12 @@ namespace tcpproxy {
 namespace {
 
 constexpr std::chrono::milliseconds batch_nap{2};
+
+std::int64_t steady_ms()
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
 
 // A value as one token of a log line: names from DNS or configs could hold anything.
 std::string token(std::string_view v) { return text::token(v, "\""); }
@@ -153,6 +160,12 @@ Reaper::~Reaper() { stop(); }
 
 std::uint64_t Reaper::next_session_id() { return ids_.fetch_add(1, std::memory_order_relaxed) + 1; }
 
+bool Reaper::healthy(std::chrono::milliseconds limit) const
+{
+    const auto since = busy_since_ms_.load(std::memory_order_relaxed);
+    return since == 0 || steady_ms() - since <= limit.count();
+}
+
 void Reaper::started(const SessionRecord& r)
 {
     // Before the session can log anything more: from here on its lines are
@@ -212,6 +225,8 @@ void Reaper::write_lines(const Running& running, const std::vector<log::SessionL
 void Reaper::begin(const SessionRecord& r)
 {
     Running& running = running_[r.id];
+    active_.fetch_add(1, std::memory_order_relaxed);
+    metrics::counters().session_started(r.local.port, r.service ? r.service->name : std::string());
     if (r.config && r.config->session.active()) {
         try {
             running.log = std::make_shared<SessionLog>(r.config->session.dir, logname_of(r),
@@ -257,10 +272,16 @@ void Reaper::connect(const SessionRecord& r)
 void Reaper::end(const SessionRecord& r)
 {
     Running running;
-    if (const auto it = running_.find(r.id); it != running_.end()) {
+    const auto it = running_.find(r.id);
+    const bool was_started = it != running_.end();
+    if (was_started) {
         running = std::move(it->second);
         running_.erase(it);
+        active_.fetch_sub(1, std::memory_order_relaxed);
     }
+    metrics::counters().session_ended(metrics::SessionEnd{r.local.port, r.service ? r.service->name : std::string(),
+                                                          r.status, r.bytes_client, r.bytes_server,
+                                                          !r.program.empty(), was_started});
     copy_session_lines(r.id, running, true);
     if (running.status) {
         if (const auto error = running.status->remove(); !error.empty())
@@ -324,7 +345,9 @@ void Reaper::run()
         if (batch.empty()) {
             if (stopping)
                 return; // everything handled
+            busy_since_ms_.store(0, std::memory_order_relaxed);
             wake_.pass();
+            busy_since_ms_.store(steady_ms(), std::memory_order_relaxed);
             continue;
         }
         batch.clear();
@@ -335,6 +358,7 @@ void Reaper::run()
         // Events are handled at most this much later.
         if (!stopping)
             std::this_thread::sleep_for(batch_nap);
+        busy_since_ms_.store(steady_ms(), std::memory_order_relaxed);
     }
 }
 
@@ -358,6 +382,7 @@ void Reaper::stop()
                 log::error("status file: " + error, id);
     }
     running_.clear();
+    active_.store(0, std::memory_order_relaxed);
     early_.clear();
     exits_.drain();
 }

@@ -25,4 +25,8 @@ Result<std::uint16_t> parse_port(const std::string& text);
 // `interface` / -b: `*`, `any`, IPv4, IPv6 (with or without brackets), NIC name.
 Result<InterfaceSpec> parse_interface(const std::string& text);
 
+// `metrics` / --metrics ADDRESS:PORT: an interface address as for `interface`
+// (IPv4, [IPv6], or `*`/`any` for every address; not a NIC name) and a port.
+Result<Endpoint> parse_metrics_address(const std::string& text);
+
 } // namespace tcpproxy
