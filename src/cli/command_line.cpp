@@ -374,7 +374,7 @@ private:
                 return refuse("option " + std::string(out) + " needs --decode FILE");
         switch (cl_.action) {
         case Action::check_config: return only_these("--check-config", {"-f"});
-        case Action::status: return only_these("--status", {"-f", "-o"});
+        case Action::status: return only_these("--status", {"-f", "-o", "--metrics"});
         case Action::decode: return only_these("--decode", {"--client-out", "--server-out"});
         case Action::help:
         case Action::version: return {};

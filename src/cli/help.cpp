@@ -17,7 +17,9 @@ std::string help_text()
   tcpproxy [options] SERVER                   inetd: one connection on stdin
   tcpproxy [options] [-f FILE]                config mode (the file's services)
   tcpproxy --check-config [-f FILE]           validate the config file and exit
-  tcpproxy --status [-f FILE] [-o DIR]        list the running sessions
+  tcpproxy --status [-f FILE] [-o DIR] [--metrics ADDRESS:PORT]
+                                              list the running sessions (and
+                                              the totals, from the metrics)
   tcpproxy --decode FILE [--client-out F] [--server-out F]
                                               print a traffic capture
 

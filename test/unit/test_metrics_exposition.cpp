@@ -127,3 +127,21 @@ BOOST_AUTO_TEST_CASE(active_sessions_and_shed_connections)
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+#include "tcpproxy/metrics/totals.hpp"
+
+BOOST_AUTO_TEST_SUITE(metrics_totals)
+
+// --status sums what the listener renders: the same counters, read back.
+BOOST_AUTO_TEST_CASE(totals_read_back_from_the_exposition)
+{
+    const auto t = totals_of(render(sample(), "1"));
+    BOOST_TEST(t.sessions_started == 2u);
+    BOOST_TEST(t.sessions_ended == 2u);
+    BOOST_TEST(t.failed == 1u);
+    BOOST_TEST(t.bytes_client == 100u);
+    BOOST_TEST(t.bytes_server == 2000u);
+    BOOST_TEST(describe(t) == "totals: 2 sessions (2 ended, 1 not OK), 100 bytes from clients, 2000 bytes from servers");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
