@@ -103,47 +103,33 @@ Snapshot Counters::snapshot() const
     return s;
 }
 
-std::uint64_t Snapshot::sessions_started() const
+namespace {
+
+// The sum over every service of what `of` takes from one.
+template <typename F>
+std::uint64_t sum(const Snapshot& s, F of)
 {
     std::uint64_t n = 0;
-    for (const auto& [k, s] : services)
-        n += s.started;
+    for (const auto& [key, service] : s.services)
+        n += of(service);
     return n;
 }
 
-std::uint64_t Snapshot::sessions_ended() const
+std::uint64_t ended(const Snapshot::Service& s, bool failed_only)
 {
     std::uint64_t n = 0;
-    for (const auto& [k, s] : services)
-        for (const auto& [status, count] : s.ended)
+    for (const auto& [status, count] : s.ended)
+        if (!failed_only || status != Status::ok)
             n += count;
     return n;
 }
 
-std::uint64_t Snapshot::sessions_failed() const
-{
-    std::uint64_t n = 0;
-    for (const auto& [k, s] : services)
-        for (const auto& [status, count] : s.ended)
-            if (status != Status::ok)
-                n += count;
-    return n;
-}
+} // namespace
 
-std::uint64_t Snapshot::bytes_client() const
-{
-    std::uint64_t n = 0;
-    for (const auto& [k, s] : services)
-        n += s.bytes_client;
-    return n;
-}
-
-std::uint64_t Snapshot::bytes_server() const
-{
-    std::uint64_t n = 0;
-    for (const auto& [k, s] : services)
-        n += s.bytes_server;
-    return n;
-}
+std::uint64_t Snapshot::sessions_started() const { return sum(*this, [](const Service& s) { return s.started; }); }
+std::uint64_t Snapshot::sessions_ended() const { return sum(*this, [](const Service& s) { return ended(s, false); }); }
+std::uint64_t Snapshot::sessions_failed() const { return sum(*this, [](const Service& s) { return ended(s, true); }); }
+std::uint64_t Snapshot::bytes_client() const { return sum(*this, [](const Service& s) { return s.bytes_client; }); }
+std::uint64_t Snapshot::bytes_server() const { return sum(*this, [](const Service& s) { return s.bytes_server; }); }
 
 } // namespace tcpproxy::metrics

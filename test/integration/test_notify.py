@@ -116,14 +116,20 @@ def ready_reloading_stopping_in_order(binary):
     check_eq(order, ["READY", "RELOADING", "READY", "STOPPING"], "the sequence of states")
 
 
-@test
-def watchdog_pings_when_asked(binary):
+def ready_daemon(binary, env_extra):
+    """A one-port daemon with `env_extra`, once it said READY=1: (process, notify socket, backend)."""
     b = Backend(echo())
     port = free_port()
     notify = NotifySocket()
     conf = f"port {port}\n    interface {LO4}\n    server {LO4}:{b.port}\n"
-    p, _ = daemon(binary, notify, conf, port, {"WATCHDOG_USEC": "200000"})
+    p, _ = daemon(binary, notify, conf, port, env_extra)
     check(notify.until(has("READY", "1")), f"READY=1: {notify.messages!r}")
+    return p, notify, b
+
+
+@test
+def watchdog_pings_when_asked(binary):
+    p, notify, _ = ready_daemon(binary, {"WATCHDOG_USEC": "200000"})
     check(notify.until(lambda ms: sum(1 for k, v in states(ms) if k == "WATCHDOG" and v == "1") >= 3, timeout=5),
           f"WATCHDOG=1 about every 100 ms: {notify.messages!r}")
     stop(p)
@@ -131,13 +137,8 @@ def watchdog_pings_when_asked(binary):
 
 @test
 def no_watchdog_unless_asked(binary):
-    b = Backend(echo())
-    port = free_port()
-    notify = NotifySocket()
-    conf = f"port {port}\n    interface {LO4}\n    server {LO4}:{b.port}\n"
     # WATCHDOG_PID naming another process: the watchdog is not ours.
-    p, _ = daemon(binary, notify, conf, port, {"WATCHDOG_USEC": "200000", "WATCHDOG_PID": "1"})
-    check(notify.until(has("READY", "1")), f"READY=1: {notify.messages!r}")
+    p, notify, _ = ready_daemon(binary, {"WATCHDOG_USEC": "200000", "WATCHDOG_PID": "1"})
     # A bound of the test's own: three watchdog intervals, in which a ping would come.
     notify.until(has("WATCHDOG"), timeout=0.6)
     check(not has("WATCHDOG")(notify.messages), f"no WATCHDOG=1: {notify.messages!r}")
