@@ -17,7 +17,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import proxytest  # noqa: E402
-from proxytest import (Backend, LO4, check, check_eq, echo, fail, free_port, main, recv_exact, require_root,  # noqa: E402
+from proxytest import (Backend, LO4, check, check_eq, echo, free_port, main, recv_exact, require_root,  # noqa: E402
                        require_tool, scaled, scratch, stop, test, user_args, wait_listening, connect)
 
 require_root("a private mount namespace and mounts in it")

@@ -11,13 +11,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import proxytest  # noqa: E402
-from proxytest import (Backend, LO4, LO6, adhoc, check, check_eq, configmode, connect, echo, fail,  # noqa: E402
+from proxytest import (Backend, LO4, LO6, adhoc, check, check_eq, configmode, connect, echo,  # noqa: E402
                        free_port, missing_tool, poll_until, recv_exact, scaled, scratch_dir, skip, stop, test,
                        wait_listening, write_file, main)
 

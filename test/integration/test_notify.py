@@ -15,8 +15,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import proxytest  # noqa: E402
 from proxytest import (Backend, LO4, check, check_eq, echo, free_port, is_listening, main, missing_tool,  # noqa: E402
-                       recv_exact, scaled, scratch, scratch_dir, skip, stop, test, user_args, connect,
-                       wait_listening, write_file)
+                       recv_exact, scaled, scratch, scratch_dir, stop, test, user_args, connect,
+                       write_file)
 
 SAMPLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "samples")
 
