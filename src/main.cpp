@@ -5,6 +5,8 @@
 #include "tcpproxy/server/server.hpp"
 #include "tcpproxy/cli/settings.hpp"
 #include "tcpproxy/report/tools.hpp"
+#include "tcpproxy/log/log.hpp"
+#include "tcpproxy/metrics/totals.hpp"
 
 #include <malloc.h>
 #include <unistd.h>
@@ -21,10 +23,12 @@ int usage_error(const std::string& message)
     return 2;
 }
 
-// --status reads -o DIR, else the statdir of the config file.
+// --status reads -o DIR, else the statdir of the config file; the totals
+// line comes from the daemon's metrics listener (--metrics, else the file's).
 int status(const CommandLine& cl)
 {
     std::string dir = cl.statdir.value_or("");
+    std::optional<Endpoint> metrics_at = cl.metrics;
     if (dir.empty()) {
         auto loaded = load_config_file(cl.config_file);
         if (!loaded.config) {
@@ -32,12 +36,24 @@ int status(const CommandLine& cl)
             return 1;
         }
         dir = loaded.config->statdir;
+        if (!metrics_at)
+            metrics_at = loaded.config->metrics;
+    } else if (!metrics_at && cl.config_file_given) {
+        if (auto loaded = load_config_file(cl.config_file); loaded.config)
+            metrics_at = loaded.config->metrics;
     }
     if (dir.empty()) {
         std::cerr << "tcpproxy: --status: no status directory (give -o DIR or set statdir in " << cl.config_file << ")\n";
         return 1;
     }
-    return status_command(dir, std::cout, std::cerr);
+    const int rc = status_command(dir, std::cout, std::cerr);
+    if (rc == 0 && metrics_at) {
+        if (auto text = metrics::fetch(*metrics_at, 5000))
+            std::cout << metrics::describe(metrics::totals_of(*text)) << '\n';
+        else
+            std::cerr << "tcpproxy: --status: totals: " << text.error().message << '\n';
+    }
+    return rc;
 }
 
 int run(const CommandLine& cl)
@@ -77,6 +93,8 @@ int main(int argc, char* argv[])
     // core); with thousands of session threads that is megabytes of mostly
     // empty heaps. Session threads allocate little and rarely: two arenas do.
     ::mallopt(M_ARENA_MAX, 2);
+    // Before anything is written to stderr: under inetd it is the client's socket.
+    log::guard_stderr();
     const auto parsed = parse_command_line(argc, argv);
     if (!parsed)
         return usage_error(parsed.error().message);

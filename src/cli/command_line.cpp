@@ -61,10 +61,10 @@ constexpr std::array<OptionInfo, 21> short_options{{
 // -p is not in the table: whether it takes an argument depends on whether a
 // -p came before (see Parser::pidfile_option).
 
-constexpr std::array<OptionInfo, 7> long_options{{
+constexpr std::array<OptionInfo, 8> long_options{{
     {"--check-config", nullptr}, {"--status", nullptr}, {"--decode", "FILE"},
     {"--client-out", "FILE"}, {"--server-out", "FILE"}, {"--help", nullptr},
-    {"--version", nullptr},
+    {"--version", nullptr}, {"--metrics", "ADDRESS:PORT"},
 }};
 
 const OptionInfo* find_option(std::string_view name)
@@ -341,6 +341,8 @@ private:
             cl_.decode_file = value;
             return set_action(CommandLine::Action::decode, name);
         }
+        if (name == "--metrics")
+            return fail_or(parse_metrics_address(std::string(value)), [&](const Endpoint& e) { cl_.metrics = e; });
         if (name == "--client-out") { cl_.decode_client_out = value; return {}; }
         if (name == "--server-out") { cl_.decode_server_out = value; return {}; }
         if (name == "--help") { cl_.action = CommandLine::Action::help; finished_ = true; return {}; }
@@ -372,7 +374,7 @@ private:
                 return refuse("option " + std::string(out) + " needs --decode FILE");
         switch (cl_.action) {
         case Action::check_config: return only_these("--check-config", {"-f"});
-        case Action::status: return only_these("--status", {"-f", "-o"});
+        case Action::status: return only_these("--status", {"-f", "-o", "--metrics"});
         case Action::decode: return only_these("--decode", {"--client-out", "--server-out"});
         case Action::help:
         case Action::version: return {};

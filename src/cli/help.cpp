@@ -17,7 +17,9 @@ std::string help_text()
   tcpproxy [options] SERVER                   inetd: one connection on stdin
   tcpproxy [options] [-f FILE]                config mode (the file's services)
   tcpproxy --check-config [-f FILE]           validate the config file and exit
-  tcpproxy --status [-f FILE] [-o DIR]        list the running sessions
+  tcpproxy --status [-f FILE] [-o DIR] [--metrics ADDRESS:PORT]
+                                              list the running sessions (and
+                                              the totals, from the metrics)
   tcpproxy --decode FILE [--client-out F] [--server-out F]
                                               print a traffic capture
 
@@ -57,6 +59,10 @@ Options:
   -O DIR            session directory (the later of -E and -O sets it)
   --check-config    validate the config file, print its diagnostics, exit 0
                     when valid and 1 when not; binds and writes nothing
+  --metrics ADDRESS:PORT
+                    serve GET /metrics (Prometheus text format) on ADDRESS
+                    (IPv4, [IPv6], or * for all) and PORT; standalone only;
+                    clients outside metrics-acl (default: loopback) are refused
   --status          print the running sessions found in the status directory
   --decode FILE     print a traffic capture readably
   --client-out F    with --decode: write the client's bytes to F

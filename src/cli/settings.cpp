@@ -23,6 +23,8 @@ void apply_globals(const CommandLine& cl, Config& config)
         config.pidfile = *cl.pidfile;
     if (cl.statdir)
         config.statdir = *cl.statdir;
+    if (cl.metrics)
+        config.metrics = *cl.metrics;
     if (cl.session_mode) {
         // -E is "for every exit code": it brings its own exit-code list.
         config.session.mode = *cl.session_mode;

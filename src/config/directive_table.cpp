@@ -149,7 +149,8 @@ void apply_exec(DirectiveUse& u) {
     set(u, u.service.exec, words(u));
 }
 
-void apply_acl(DirectiveUse& u) {
+// The ACL items of an acl-like line.
+Acl acl_items(DirectiveUse& u) {
     Acl acl;
     for (const auto& item : list(u, "ACL")) {
         auto entry = reported(u, item.offset, grammar::acl_item(item.text));
@@ -161,12 +162,22 @@ void apply_acl(DirectiveUse& u) {
                                               entry->item.network.str() + "/" + std::to_string(entry->item.prefix));
         acl.push_back(entry->item);
     }
-    // Repeated acl lines of one level add up.
-    if (u.service.acl)
-        u.service.acl->value.insert(u.service.acl->value.end(), acl.begin(), acl.end());
-    else
-        u.service.acl = Setting<Acl>{std::move(acl), &u.directive};
+    return acl;
 }
+
+// Repeated acl lines of one level add up.
+void add_acl(DirectiveUse& u, Slot<Acl>& slot) {
+    auto acl = acl_items(u);
+    if (slot)
+        slot->value.insert(slot->value.end(), acl.begin(), acl.end());
+    else
+        slot = Setting<Acl>{std::move(acl), &u.directive};
+}
+
+void apply_acl(DirectiveUse& u) { add_acl(u, u.service.acl); }
+
+void apply_metrics(DirectiveUse& u) { set_parsed(u, u.global.metrics, value(u, parse_metrics_address)); }
+void apply_metrics_acl(DirectiveUse& u) { add_acl(u, u.global.metrics_acl); }
 
 void apply_acp(DirectiveUse& u) { set(u, u.service.acp, value(u, grammar::program).value_or("")); }
 
@@ -237,6 +248,8 @@ const std::array table{
     DirectiveSpec{"exit-code", S::global_only, 1, many, "exit-code NAME[,NAME...]", apply_exit_code},
     DirectiveSpec{"exit-handler", S::global_only, 1, many, "exit-handler PROGRAM [ARG...]", apply_exit_handler},
     DirectiveSpec{"max-sessions", S::global_only, 1, 1, "max-sessions N", apply_max_sessions},
+    DirectiveSpec{"metrics", S::global_only, 1, 1, "metrics ADDRESS:PORT", apply_metrics},
+    DirectiveSpec{"metrics-acl", S::global_only, 1, many, "metrics-acl [+|-]ADDR[/MASK][, ...]", apply_metrics_acl},
 
     DirectiveSpec{"server", S::service, 1, many, "server HOST[:PORT] [HOST[:PORT]...]", apply_server},
     DirectiveSpec{"exec", S::service, 1, many, "exec PROGRAM [ARG...]", apply_exec},

@@ -64,6 +64,8 @@ struct GlobalLayer {
     Slot<StatusSet> exit_codes;
     Slot<std::vector<std::string>> exit_handler;
     Slot<unsigned> max_sessions;
+    Slot<Endpoint> metrics;
+    Slot<Acl> metrics_acl; // repeated lines add up, as acl's do
 };
 
 struct SectionBlock {

@@ -25,6 +25,10 @@ void set_globals(Config& config, const GlobalLayer& g) {
         config.statdir = g.statdir->value;
     if (g.max_sessions)
         config.max_sessions = g.max_sessions->value;
+    if (g.metrics)
+        config.metrics = g.metrics->value;
+    if (g.metrics_acl)
+        config.metrics_acl = g.metrics_acl->value;
 }
 
 PortConfig resolve_port(const ConfigTree& tree, const PortBlock& block, Reporter& report) {

@@ -230,4 +230,25 @@ std::vector<std::string> program_problems(const Config& config)
     return problems;
 }
 
+Result<Endpoint> parse_metrics_address(const std::string& text)
+{
+    const auto parts = grammar::host_port(text);
+    if (!parts)
+        return std::unexpected(parts.error());
+    if (!parts->port || parts->host.empty())
+        return fail("expected ADDRESS:PORT, got " + text::quoted(text));
+    const std::string host = parts->bracketed ? "[" + std::string(parts->host) + "]" : std::string(parts->host);
+    auto iface = parse_interface(host);
+    if (!iface)
+        return std::unexpected(iface.error());
+    if (iface->kind == InterfaceSpec::Kind::nic)
+        return fail(text::quoted(host) + " is a network interface name; the metrics listener needs an address");
+    auto port = parse_port(std::string(*parts->port));
+    if (!port)
+        return std::unexpected(port.error());
+    // `*`: every IPv4 and IPv6 address (a dual-stack socket on ::).
+    const IpAddress ip = iface->kind == InterfaceSpec::Kind::any ? *IpAddress::parse_v6("::") : iface->address;
+    return Endpoint{ip, *port};
+}
+
 } // namespace tcpproxy

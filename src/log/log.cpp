@@ -1,5 +1,7 @@
 // Boost.Log set-up: a syslog sink (facility daemon) and, with -d, a stderr
-// sink; and the lines kept for session logfiles until the reaper takes them.
+// sink, or the journal's native sink when stderr is the journal; what stderr
+// is (guard_stderr); and the lines kept for session logfiles until the reaper
+// takes them.
 #include "tcpproxy/log/log.hpp"
 
 #include "path_probe.hpp"
@@ -8,6 +10,7 @@
 #ifndef BOOST_LOG_USE_NATIVE_SYSLOG
 #define BOOST_LOG_USE_NATIVE_SYSLOG
 #endif
+#include <boost/log/attributes/attribute_value_impl.hpp>
 #include <boost/log/attributes/value_extraction.hpp>
 #include <boost/log/core.hpp>
 #include <boost/log/expressions.hpp>
@@ -17,15 +20,23 @@
 #include <boost/log/sources/record_ostream.hpp>
 #include <boost/log/sources/severity_logger.hpp>
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
+#include <syslog.h>
+#include <systemd/sd-journal.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
 #include <memory>
 #include <mutex>
 #include <new>
+#include <optional>
 #include <unordered_map>
 
 namespace tcpproxy::log {
@@ -36,6 +47,14 @@ namespace sinks = boost::log::sinks;
 BOOST_LOG_ATTRIBUTE_KEYWORD(severity_kw, "Severity", Severity)
 
 namespace {
+
+// A record's structured values, for the journal sink: the caller's, valid
+// while it pushes the record (every sink is synchronous).
+struct RecordFields {
+    std::uint64_t session = 0;
+    const Fields* fields = nullptr;
+};
+BOOST_LOG_ATTRIBUTE_KEYWORD(fields_kw, "TcpproxyFields", RecordFields)
 
 sinks::syslog::level syslog_level(Severity s)
 {
@@ -74,6 +93,83 @@ private:
     std::string line_; // reused: the frontend serialises calls
 };
 
+// The journal's native protocol through libsystemd: one datagram per line
+// with MESSAGE, PRIORITY, SYSLOG_IDENTIFIER and the TCPPROXY_* fields.
+class JournalBackend : public sinks::basic_formatted_sink_backend<char, sinks::concurrent_feeding> {
+public:
+    explicit JournalBackend(std::string ident) : identifier_("SYSLOG_IDENTIFIER=" + std::move(ident)) {}
+
+    void consume(const bl::record_view& rec, const string_type& text)
+    {
+        auto s = rec[severity_kw];
+        const std::string message = "MESSAGE=" + text;
+        const std::string priority = "PRIORITY=" + std::to_string(static_cast<int>(syslog_level(s ? *s : Severity::info)));
+        std::string extra[5];
+        std::size_t n_extra = 0;
+        if (auto f = rec[fields_kw]) {
+            const auto session = f->session ? f->session : (f->fields ? f->fields->session : 0);
+            if (session)
+                extra[n_extra++] = "TCPPROXY_SESSION=" + std::to_string(session);
+            if (const Fields* x = f->fields) {
+                if (x->port)
+                    extra[n_extra++] = "TCPPROXY_PORT=" + std::to_string(x->port);
+                if (!x->client.empty())
+                    extra[n_extra++] = "TCPPROXY_CLIENT=" + x->client;
+                if (!x->server.empty())
+                    extra[n_extra++] = "TCPPROXY_SERVER=" + x->server;
+                if (!x->status.empty())
+                    extra[n_extra++] = "TCPPROXY_STATUS=" + x->status;
+            }
+        }
+        iovec iov[9];
+        std::size_t n = 0;
+        auto add = [&](const std::string& field) {
+            iov[n++] = iovec{const_cast<char*>(field.data()), field.size()};
+        };
+        add(message);
+        add(priority);
+        add(identifier_);
+        add(facility_);
+        for (std::size_t i = 0; i < n_extra; ++i)
+            add(extra[i]);
+        ::sd_journal_sendv(iov, static_cast<int>(n)); // nowhere to report a failing journal
+    }
+
+private:
+    std::string identifier_;
+    const std::string facility_ = "SYSLOG_FACILITY=" + std::to_string(LOG_DAEMON >> 3);
+};
+
+// std::cerr when stderr is a socket that is not the journal: each line to
+// syslog (error severity), never to the descriptor.
+class SyslogStreambuf : public std::streambuf {
+protected:
+    int_type overflow(int_type c) override
+    {
+        if (traits_type::eq_int_type(c, traits_type::eof()))
+            return traits_type::not_eof(c);
+        if (c == '\n')
+            flush_line();
+        else
+            line_.push_back(traits_type::to_char_type(c));
+        return c;
+    }
+    int sync() override
+    {
+        flush_line();
+        return 0;
+    }
+
+private:
+    void flush_line()
+    {
+        if (!line_.empty())
+            write(Severity::error, line_);
+        line_.clear();
+    }
+    std::string line_;
+};
+
 // glibc's syslog() socket path.
 constexpr const char* syslog_socket = "/dev/log";
 constexpr std::int64_t syslog_recheck_ms = 1000;
@@ -81,6 +177,7 @@ constexpr std::int64_t syslog_recheck_ms = 1000;
 std::mutex init_mutex;
 std::string ident_storage; // openlog() keeps the pointer: it must outlive the sink
 std::atomic<bool> debug_on{false};
+std::optional<StderrKind> stderr_kind; // guard_stderr()'s answer, under init_mutex
 
 // The lines kept for session logfiles, by session id.
 struct Kept {
@@ -143,6 +240,15 @@ void init(const Options& options)
 
     debug_on.store(debug, std::memory_order_relaxed);
 
+    const auto kind = stderr_kind.value_or(StderrKind::plain);
+    if (kind == StderrKind::journal) {
+        auto sink = boost::make_shared<sinks::synchronous_sink<JournalBackend>>(
+            boost::make_shared<JournalBackend>(options.ident));
+        sink->set_formatter(bl::expressions::stream << bl::expressions::smessage);
+        sink->set_filter(filter);
+        core->add_sink(sink);
+        return; // once, in the journal: no syslog or stderr copy
+    }
     if (options.to_syslog) {
         ident_storage = options.ident;
         auto backend = boost::make_shared<sinks::syslog_backend>(
@@ -163,7 +269,7 @@ void init(const Options& options)
         });
         core->add_sink(sink);
     }
-    if (options.to_stderr) {
+    if (options.to_stderr && kind == StderrKind::plain) {
         auto sink = boost::make_shared<sinks::synchronous_sink<StderrBackend>>();
         const std::string prefix = options.ident + "[" + std::to_string(::getpid()) + "]: ";
         sink->set_formatter([prefix](const bl::record_view& rec, bl::formatting_ostream& out) {
@@ -175,7 +281,52 @@ void init(const Options& options)
     }
 }
 
-void write(Severity severity, std::string_view message, std::uint64_t session)
+namespace {
+
+// JOURNAL_STREAM is "DEVICE:INODE" of the stream systemd connected to stdout
+// and stderr; it names the journal only while stderr is still that stream.
+bool is_journal_stream(const struct stat& st)
+{
+    const char* env = ::getenv("JOURNAL_STREAM");
+    if (!env)
+        return false;
+    unsigned long long dev = 0, ino = 0;
+    char tail = 0;
+    return std::sscanf(env, "%llu:%llu%c", &dev, &ino, &tail) == 2 && dev == st.st_dev && ino == st.st_ino;
+}
+
+} // namespace
+
+StderrKind guard_stderr()
+{
+    {
+        std::lock_guard lock(init_mutex);
+        if (stderr_kind)
+            return *stderr_kind;
+        struct stat st {};
+        if (::fstat(STDERR_FILENO, &st) < 0 || !S_ISSOCK(st.st_mode))
+            stderr_kind = StderrKind::plain;
+        else if (is_journal_stream(st))
+            stderr_kind = StderrKind::journal;
+        else
+            stderr_kind = StderrKind::socket;
+        if (*stderr_kind != StderrKind::socket)
+            return *stderr_kind;
+        // Whatever else writes to descriptor 2 (a library, a child) reaches /dev/null.
+        const int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+        if (null >= 0) {
+            ::dup2(null, STDERR_FILENO); // dup2 clears close-on-exec on 2
+            ::close(null);
+        }
+    }
+    static SyslogStreambuf to_syslog;
+    std::cerr.rdbuf(&to_syslog);
+    std::clog.rdbuf(&to_syslog);
+    init(Options{}); // syslog until the configuration names the ident
+    return StderrKind::socket;
+}
+
+void write(Severity severity, std::string_view message, std::uint64_t session, const Fields* fields)
 {
     if (session) {
         try {
@@ -188,6 +339,9 @@ void write(Severity severity, std::string_view message, std::uint64_t session)
     auto rec = lg.open_record(bl::keywords::severity = severity);
     if (!rec)
         return;
+    if (session || fields)
+        rec.attribute_values().insert("TcpproxyFields",
+                                      bl::attributes::make_attribute_value(RecordFields{session, fields}));
     bl::record_ostream stream(rec);
     stream << message;
     stream.flush();

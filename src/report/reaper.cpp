@@ -2,6 +2,7 @@
 // in order on the reaper's thread, and the lines it writes (reference §7).
 #include "tcpproxy/report/reaper.hpp"
 
+#include "tcpproxy/metrics/counters.hpp"
 #include "tcpproxy/process/environment.hpp"
 #include "tcpproxy/core/text.hpp"
 
@@ -17,6 +18,12 @@ namespace tcpproxy {
 namespace {
 
 constexpr std::chrono::milliseconds batch_nap{2};
+
+std::int64_t steady_ms()
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
 
 // A value as one token of a log line: names from DNS or configs could hold anything.
 std::string token(std::string_view v) { return text::token(v, "\""); }
@@ -37,6 +44,23 @@ std::string common(const SessionRecord& r, std::string_view event)
 }
 
 std::string logname_of(const SessionRecord& r) { return r.service ? r.service->logname : std::string("tcpproxy"); }
+
+// The journal's structured values of a start or end line.
+log::Fields fields_of(const SessionRecord& r, bool end)
+{
+    log::Fields f;
+    f.session = r.id;
+    f.port = r.local.port;
+    f.client = r.client.ip.unmapped().str();
+    if (end) {
+        if (!r.program.empty())
+            f.server = text::clean(r.program);
+        else if (r.server)
+            f.server = Endpoint{r.server->ip.unmapped(), r.server->port}.str();
+        f.status = status_name(r.status);
+    }
+    return f;
+}
 
 log::Severity end_severity(Status s)
 {
@@ -138,6 +162,12 @@ Reaper::~Reaper() { stop(); }
 
 std::uint64_t Reaper::next_session_id() { return ids_.fetch_add(1, std::memory_order_relaxed) + 1; }
 
+bool Reaper::healthy(std::chrono::milliseconds limit) const
+{
+    const auto since = busy_since_ms_.load(std::memory_order_relaxed);
+    return since == 0 || steady_ms() - since <= limit.count();
+}
+
 void Reaper::started(const SessionRecord& r)
 {
     // Before the session can log anything more: from here on its lines are
@@ -146,7 +176,8 @@ void Reaper::started(const SessionRecord& r)
         log::keep_session_lines(r.id, wake_);
     // Logged here, on the session's thread, so that it comes before every
     // other line of the session (kept for its logfile like those).
-    log::info(session_start_line(r), r.id);
+    const auto fields = fields_of(r, false);
+    log::write(log::Severity::info, session_start_line(r), r.id, &fields);
     post(Event::started, r);
 }
 
@@ -176,9 +207,10 @@ void Reaper::handle(Event e, const SessionRecord& r)
     }
 }
 
-void Reaper::note(log::Severity severity, const std::string& text, const Running* running)
+void Reaper::note(log::Severity severity, const std::string& text, const Running* running, const log::Fields* fields)
 {
-    log::write(severity, text); // no session id: it goes to the logfile here, in its place
+    // No session id to keep: it goes to the logfile here, in its place.
+    log::write(severity, text, 0, fields);
     if (running && running->log)
         running->log->append(session_log_line(std::chrono::system_clock::now(), severity, text));
 }
@@ -199,6 +231,8 @@ void Reaper::write_lines(const Running& running, const std::vector<log::SessionL
 void Reaper::begin(const SessionRecord& r)
 {
     Running& running = running_[r.id];
+    active_.fetch_add(1, std::memory_order_relaxed);
+    metrics::counters().session_started(r.local.port, r.service ? r.service->name : std::string());
     if (r.config && r.config->session.active()) {
         try {
             running.log = std::make_shared<SessionLog>(r.config->session.dir, logname_of(r),
@@ -242,16 +276,23 @@ void Reaper::connect(const SessionRecord& r)
 void Reaper::end(const SessionRecord& r)
 {
     Running running;
-    if (const auto it = running_.find(r.id); it != running_.end()) {
+    const auto it = running_.find(r.id);
+    const bool was_started = it != running_.end();
+    if (was_started) {
         running = std::move(it->second);
         running_.erase(it);
+        active_.fetch_sub(1, std::memory_order_relaxed);
     }
+    metrics::counters().session_ended(metrics::SessionEnd{r.local.port, r.service ? r.service->name : std::string(),
+                                                          r.status, r.bytes_client, r.bytes_server,
+                                                          !r.program.empty(), was_started});
     copy_session_lines(r.id, running, true);
     if (running.status) {
         if (const auto error = running.status->remove(); !error.empty())
             note(log::Severity::error, "status file: " + error, &running);
     }
-    note(end_severity(r.status), session_end_line(r), &running);
+    const auto fields = fields_of(r, true);
+    note(end_severity(r.status), session_end_line(r), &running, &fields);
     if (!running.log)
         return;
     const auto& handling = r.config->session;
@@ -308,7 +349,9 @@ void Reaper::run()
         if (batch.empty()) {
             if (stopping)
                 return; // everything handled
+            busy_since_ms_.store(0, std::memory_order_relaxed);
             wake_.pass();
+            busy_since_ms_.store(steady_ms(), std::memory_order_relaxed);
             continue;
         }
         batch.clear();
@@ -319,6 +362,7 @@ void Reaper::run()
         // Events are handled at most this much later.
         if (!stopping)
             std::this_thread::sleep_for(batch_nap);
+        busy_since_ms_.store(steady_ms(), std::memory_order_relaxed);
     }
 }
 
@@ -342,6 +386,7 @@ void Reaper::stop()
                 log::error("status file: " + error, id);
     }
     running_.clear();
+    active_.store(0, std::memory_order_relaxed);
     early_.clear();
     exits_.drain();
 }

@@ -3,6 +3,7 @@
 #include "socket_activation.hpp"
 #include "tcpproxy/core/wake.hpp"
 #include "tcpproxy/log/log.hpp"
+#include "tcpproxy/metrics/counters.hpp"
 #include "tcpproxy/net/socket.hpp"
 #include "tcpproxy/process/launch.hpp"
 
@@ -128,6 +129,7 @@ void Listener::start(SessionPool& pool, ConfigHolder& config, Reaper& reaper)
         if (::listen(s.get(), backlog) < 0)
             throw sys_error("listen");
     pool_ = &pool;
+    accepting_.store(true);
     boost::thread::attributes attrs;
     attrs.set_stack_size(256 * 1024);
     thread_ = boost::thread(attrs, [this, &pool, &config, &reaper] { run(pool, config, reaper); });
@@ -151,6 +153,11 @@ void Listener::run(SessionPool& pool, ConfigHolder& config, Reaper& reaper)
     for (const auto& s : sockets_)
         fds.push_back({s.get(), POLLIN, 0});
     const auto nsock = fds.size();
+    struct Leaving {
+        std::atomic<bool>& flag;
+        ~Leaving() { flag.store(false); }
+    } leaving{accepting_};
+    auto& counted = metrics::counters().port(port_);
     bool shortage = false; // inside an episode of running out of descriptors
     AcceptBackoff backoff;
 
@@ -193,26 +200,28 @@ void Listener::run(SessionPool& pool, ConfigHolder& config, Reaper& reaper)
                 log::error("port " + std::to_string(port_) + ": " + errno_text("accept4", err) +
                            (out_of_resources(err) ? "; turning connections away until descriptors are free" : ""));
                 shortage = true;
+                counted.backoff_episodes.fetch_add(1, std::memory_order_relaxed);
             }
-            if (out_of_resources(err))
-                shed(fds[i].fd, config, reaper);
+            if (out_of_resources(err) && shed(fds[i].fd, config, reaper))
+                counted.shed.fetch_add(1, std::memory_order_relaxed);
             backoff.failed();
             failed = true;
         }
     }
 }
 
-void Listener::shed(int sock, ConfigHolder& config, Reaper& reaper)
+bool Listener::shed(int sock, ConfigHolder& config, Reaper& reaper)
 {
     // The spare descriptor makes room to take the pending connection and
     // close it: the client learns at once instead of hanging in the backlog
     // while we cannot serve it.
     if (!spare_)
-        return;
+        return false;
     spare_.reset();
     sockaddr_storage peer{};
     socklen_t len = sizeof peer;
     Fd fd(::accept4(sock, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC));
+    const bool turned_away = static_cast<bool>(fd);
     if (fd) {
         SessionRecord r;
         r.id = reaper.next_session_id();
@@ -231,6 +240,7 @@ void Listener::shed(int sock, ConfigHolder& config, Reaper& reaper)
         reaper.submit(std::move(r));
     }
     spare_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    return turned_away;
 }
 
 // --- The set of listeners ----------------------------------------------------

@@ -91,10 +91,13 @@ public:
 
     const BindPlan& plan() const { return plan_; }
     bool inherited() const { return inherited_; }
+    // The acceptor is in its loop (or was stopped on purpose): for the watchdog.
+    bool healthy() const { return stopping_.load() || accepting_.load(); }
 
 private:
     void run(SessionPool& pool, ConfigHolder& config, Reaper& reaper);
-    void shed(int sock, ConfigHolder& config, Reaper& reaper);
+    // True when a pending connection was taken and turned away.
+    bool shed(int sock, ConfigHolder& config, Reaper& reaper);
 
     std::uint16_t port_;
     BindPlan plan_;
@@ -103,6 +106,7 @@ private:
     Fd spare_;                     // held so that one descriptor is free when we run out
     SessionPool* pool_ = nullptr;
     std::atomic<bool> stopping_{false};
+    std::atomic<bool> accepting_{false}; // from start() until run() returns, whyever it does
     boost::thread thread_;
 };
 
@@ -118,6 +122,11 @@ public:
     void update(const Config& config, SessionPool& pool, ConfigHolder& holder, Reaper& reaper);
     void stop_all();
     std::size_t size() const { return listeners_.size(); }
+    // Every acceptor healthy (Listener::healthy); the main thread's, as update() is.
+    bool healthy() const
+    {
+        return std::all_of(listeners_.begin(), listeners_.end(), [](const auto& l) { return l.second->healthy(); });
+    }
 
 private:
     std::map<std::uint16_t, std::unique_ptr<Listener>> listeners_;

@@ -8,43 +8,20 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <cerrno>
-#include <charconv>
-#include <cstdlib>
+#include <systemd/sd-daemon.h>
+
 #include <mutex>
-#include <optional>
-#include <string_view>
 
 namespace tcpproxy {
 
 namespace {
 
-constexpr int first_fd = 3; // SD_LISTEN_FDS_START
-
-std::optional<long> number(const char* text)
-{
-    if (!text)
-        return std::nullopt;
-    const std::string_view s(text);
-    long v = 0;
-    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc{} || end != s.data() + s.size() || v < 0)
-        return std::nullopt;
-    return v;
-}
-
 bool is_listening_tcp(int fd)
 {
-    int listening = 0, type = 0, proto = 0;
-    socklen_t len = sizeof listening;
-    if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0 || !listening)
-        return false;
-    len = sizeof type;
-    if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_STREAM)
-        return false;
-    len = sizeof proto;
-    return ::getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) == 0 && proto == IPPROTO_TCP;
+    int proto = 0;
+    socklen_t len = sizeof proto;
+    return ::sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) > 0 &&
+           ::getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) == 0 && proto == IPPROTO_TCP;
 }
 
 std::mutex kept_mutex;
@@ -58,25 +35,19 @@ struct ActivatedSockets {
 
 // The passed sockets: listening TCP sockets go to `listening`; a single
 // connected TCP socket (Accept=yes without StandardInput=socket) to
-// `connection`; anything else is closed and named in `ignored`. Clears the
-// variables so that no handler program inherits them, and marks every
-// descriptor close-on-exec. Empty when LISTEN_PID is not this process.
+// `connection`; anything else is closed and named in `ignored`.
+// sd_listen_fds(3) checks LISTEN_PID, clears the variables (so that no
+// handler program inherits them) and marks every descriptor close-on-exec;
+// it returns nothing when LISTEN_PID is not this process.
 ActivatedSockets take_activated_sockets()
 {
     ActivatedSockets out;
-    const auto pid = number(::getenv("LISTEN_PID"));
-    const auto count = number(::getenv("LISTEN_FDS"));
-    // Whatever happens, the variables were meant for this process only.
-    ::unsetenv("LISTEN_PID");
-    ::unsetenv("LISTEN_FDS");
-    ::unsetenv("LISTEN_FDNAMES");
-    if (!pid || !count || *pid != static_cast<long>(::getpid()) || *count == 0)
+    const int count = ::sd_listen_fds(1);
+    if (count <= 0)
         return out;
-    for (int fd = first_fd; fd < first_fd + static_cast<int>(std::min<long>(*count, 4096)); ++fd) {
-        const int flags = ::fcntl(fd, F_GETFD);
-        if (flags < 0)
+    for (int fd = SD_LISTEN_FDS_START; fd < SD_LISTEN_FDS_START + count; ++fd) {
+        if (::fcntl(fd, F_GETFD) < 0)
             continue; // promised but not there
-        ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
         Fd owned(fd);
         if (is_listening_tcp(fd)) {
             try {
@@ -85,7 +56,7 @@ ActivatedSockets take_activated_sockets()
                 continue;
             } catch (const std::system_error&) {
             }
-        } else if (!out.connection && *count == 1 && is_connected_tcp_socket(fd)) {
+        } else if (!out.connection && count == 1 && is_connected_tcp_socket(fd)) {
             out.connection = std::move(owned);
             continue;
         }

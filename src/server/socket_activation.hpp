@@ -1,7 +1,7 @@
 #pragma once
-// systemd socket activation, the sd_listen_fds protocol (without libsystemd):
-// LISTEN_PID names the process meant, LISTEN_FDS how many descriptors were
-// passed, numbered from 3. adopt_activated_sockets() (tcpproxy/server/server.hpp)
+// systemd socket activation through libsystemd's sd_listen_fds(3): LISTEN_PID
+// names the process meant, LISTEN_FDS how many descriptors were passed,
+// numbered from 3. adopt_activated_sockets() (tcpproxy/server/server.hpp)
 // takes them at start; the listeners pick theirs up here.
 #include "tcpproxy/core/fd.hpp"
 

@@ -4,19 +4,24 @@
 #include "listener.hpp"
 #include "tcpproxy/process/launch.hpp"
 #include "process_setup.hpp"
+#include "service_notify.hpp"
 #include "session_pool.hpp"
 #include "tcpproxy/core/wake.hpp"
 #include "tcpproxy/config/config_load.hpp"
 #include "tcpproxy/grammar/diagnostic.hpp"
 #include "tcpproxy/log/log.hpp"
+#include "tcpproxy/metrics/counters.hpp"
+#include "tcpproxy/metrics/server.hpp"
 #include "tcpproxy/report/reaper.hpp"
 #include "tcpproxy/server/server.hpp"
 #include "tcpproxy/cli/settings.hpp"
 #include "tcpproxy/config/values.hpp"
 
 #include <signal.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <algorithm>
 #include <filesystem>
 #include <optional>
@@ -28,6 +33,28 @@ namespace {
 
 // How long running sessions get to end after SIGTERM before we give up waiting.
 constexpr std::chrono::seconds shutdown_grace{15};
+
+// The reaper is stuck (for the watchdog) when one batch of its takes longer.
+constexpr std::chrono::seconds reaper_stuck{10};
+
+// The next control signal; with `every`, 0 when that much time passed without one.
+int next_signal(const sigset_t& wanted, std::optional<std::chrono::milliseconds> every)
+{
+    for (;;) {
+        if (!every) {
+            int sig = 0;
+            if (::sigwait(&wanted, &sig) == 0)
+                return sig;
+            continue;
+        }
+        timespec ts{static_cast<time_t>(every->count() / 1000), static_cast<long>(every->count() % 1000) * 1000000L};
+        const int sig = ::sigtimedwait(&wanted, nullptr, &ts);
+        if (sig > 0)
+            return sig;
+        if (errno == EAGAIN)
+            return 0;
+    }
+}
 
 std::string absolute(const std::string& path)
 {
@@ -48,9 +75,29 @@ void log_diagnostics(const Diagnostics& ds)
             log::write(ds.has_errors() ? log::Severity::error : log::Severity::warning, line);
 }
 
+// The metrics listener the configuration asks for: kept when unchanged,
+// otherwise replaced (or closed); a failure to bind is logged and leaves none.
+void update_metrics(std::unique_ptr<metrics::Server>& server, const Config& config)
+{
+    const auto acl = config.metrics_acl.empty() ? metrics::loopback_acl() : config.metrics_acl;
+    if (server && config.metrics && server->where() == *config.metrics && server->acl() == acl)
+        return;
+    if (server)
+        log::notice("metrics: closed " + server->where().str());
+    server.reset();
+    if (!config.metrics)
+        return;
+    try {
+        server = std::make_unique<metrics::Server>(*config.metrics, acl, TCPPROXY_VERSION);
+        log::notice("metrics: serving GET /metrics on " + config.metrics->str());
+    } catch (const std::exception& e) {
+        log::error("metrics " + config.metrics->str() + ": " + e.what());
+    }
+}
+
 // SIGHUP: a valid new config replaces the old one for new connections.
 void reload(const CommandLine& cl, ConfigHolder& holder, ListenerSet& listeners, SessionPool& pool, Reaper& reaper,
-            std::size_t fd_limit)
+            std::size_t fd_limit, std::unique_ptr<metrics::Server>& metrics_server)
 {
     if (cl.server) {
         log::notice("SIGHUP: running from the command line (-b), nothing to reload");
@@ -61,11 +108,13 @@ void reload(const CommandLine& cl, ConfigHolder& holder, ListenerSet& listeners,
     log_diagnostics(loaded.diagnostics);
     if (!loaded.config) {
         log::error("reload: " + cl.config_file + " has errors; keeping the running configuration");
+        metrics::counters().reload(false);
         return;
     }
     auto settings = apply_command_line(cl, loaded.config);
     if (!settings) {
         log::error("reload: " + settings.error().message + "; keeping the running configuration");
+        metrics::counters().reload(false);
         return;
     }
     for (const auto& problem : program_problems(**settings))
@@ -85,6 +134,9 @@ void reload(const CommandLine& cl, ConfigHolder& holder, ListenerSet& listeners,
     if ((*settings)->statdir != old->statdir)
         clean_stale_status_files((*settings)->statdir);
     listeners.update(**settings, pool, holder, reaper);
+    update_metrics(metrics_server, **settings);
+    metrics::counters().slots(pool.size());
+    metrics::counters().reload(true);
     log::notice("reload: done, " + std::to_string(listeners.size()) + " port(s)");
 }
 
@@ -174,23 +226,34 @@ int run_standalone(const CommandLine& cl_in, ConfigPtr config)
     SessionPool pool(sessions, session_stack_bytes, reaper, static_cast<long>(::getpid()));
     ConfigHolder holder(config);
     listeners.start_all(pool, holder, reaper);
+    metrics::counters().slots(pool.size());
+    std::unique_ptr<metrics::Server> metrics_server;
+    update_metrics(metrics_server, *config);
     log::notice(std::string("tcpproxy ") + TCPPROXY_VERSION + " started: " + std::to_string(listeners.size()) +
                 " port(s), " + std::to_string(pool.size()) + " session slots");
     report_readiness(readiness, "");
+    ServiceNotifier service;
+    service.ready(listeners.size(), reaper.active());
 
     const sigset_t wanted = wake::control_signals();
     for (;;) {
-        int sig = 0;
-        if (::sigwait(&wanted, &sig) != 0)
+        const int sig = next_signal(wanted, service.tick_interval());
+        if (sig == 0) {
+            service.tick(listeners.healthy() && reaper.healthy(reaper_stuck), reaper.active());
             continue;
+        }
         if (sig == SIGHUP) {
-            reload(cl, holder, listeners, pool, reaper, limit);
+            service.reloading();
+            reload(cl, holder, listeners, pool, reaper, limit, metrics_server);
+            service.ready(listeners.size(), reaper.active());
             continue;
         }
         log::notice(std::string("received ") + ::strsignal(sig) + ", shutting down");
         break;
     }
 
+    service.stopping();
+    metrics_server.reset();
     listeners.stop_all();
     if (!pool.stop_sessions(Status::proxy, "proxy shutting down", shutdown_grace))
         log::error("shutdown: some sessions did not end in time");

@@ -9,6 +9,7 @@
 #include "tcpproxy/config/dispatch.hpp"
 #include "tcpproxy/core/wake.hpp"
 #include "tcpproxy/log/log.hpp"
+#include "tcpproxy/metrics/counters.hpp"
 #include "tcpproxy/net/socket.hpp"
 #include "tcpproxy/process/environment.hpp"
 #include "tcpproxy/process/launch.hpp"
@@ -270,9 +271,13 @@ bool Session::access_allowed()
 
     Fd err_read;
     auto child = start_program({s.acp}, -1, err_read);
-    if (!child)
+    if (!child) {
+        metrics::counters().acp_run(true);
         return refuse(Status::access, "acp " + s.acp + ": " + child.error().message);
+    }
     const auto out = watch_child(*child, err_read, activity_, connect_deadline(s, activity_), 0, "acp", record_.id);
+    metrics::counters().acp_run(out.kind != ChildEnd::Kind::exited || !WIFEXITED(out.wait_status) ||
+                                WEXITSTATUS(out.wait_status) != 0);
     switch (out.kind) {
     case ChildEnd::Kind::stopped:
         return false;

@@ -2,6 +2,7 @@
 
 #include "tcpproxy/config/dispatch.hpp"
 #include "tcpproxy/log/log.hpp"
+#include "tcpproxy/metrics/counters.hpp"
 #include "tcpproxy/net/socket.hpp"
 
 #include <netdb.h>
@@ -172,6 +173,7 @@ Result<UpstreamConnection> connect_upstream(const Service& service, std::uint16_
                 auto fd = attempt(to, source, activity, connect_deadline(service, activity));
                 if (activity.stopping())
                     return fail("stopped"); // the session has ended already: nothing to log
+                metrics::counters().upstream_connect(to.str(), !fd);
                 if (fd) {
                     auto u = reached(service, std::move(*fd), to, up.host);
                     u.failures = failures;

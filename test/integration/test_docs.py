@@ -30,12 +30,13 @@ LOCAL = os.path.join(ROOT, "samples", "local.conf")
 # Reference §2, kept here because the reference is not part of the tree.
 OPTIONS = ["-a", "-b", "-d", "-e", "-f", "-l", "-n", "-o", "-p", "-pp", "-q", "-r", "-s",
            "-t", "-u", "-v", "-w", "-x", "-A", "-E", "-O", "--check-config", "--status",
-           "--decode", "--client-out", "--server-out", "-h", "--help", "-V", "--version"]
+           "--decode", "--client-out", "--server-out", "-h", "--help", "-V", "--version", "--metrics"]
 # Reference §3.3 and the section directives.
 DIRECTIVES = ["standalone", "pidfile", "statdir", "session-dir", "session-mode", "exit-code",
               "exit-handler", "max-sessions", "server", "exec", "acl", "acp", "timeout",
               "redirect-mode", "srcip", "rotate", "user", "writefile", "debug", "extended-info",
-              "logname", "name", "setenv", "proxy-protocol", "accept-proxy", "port", "interface"]
+              "logname", "name", "setenv", "proxy-protocol", "accept-proxy", "port", "interface",
+              "metrics", "metrics-acl"]
 # Reference §5.
 VARIABLES = ["BINDING", "BYTES_CLIENT", "BYTES_SERVER", "CLIENT", "CLIENTNAME", "DURATION",
              "INTERFACE", "LOGNAME", "NAME", "ORIGDST_SERVER", "ORIGDST_PORT", "PID", "PORT",

@@ -25,6 +25,7 @@ struct CommandLine {
     std::optional<std::string> logname;        // -l
     bool no_resolve = false;                   // -n
     std::optional<std::string> statdir;        // -o
+    std::optional<Endpoint> metrics;           // --metrics ADDRESS:PORT
     std::optional<std::string> pidfile;        // -p (/var/run/tcpproxy.pid) / -pp FILE
     std::optional<IpAddress> srcip;            // -q
     std::optional<RedirectMode> redirect;      // -r

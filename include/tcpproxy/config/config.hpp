@@ -90,6 +90,8 @@ struct Config {
     SessionHandling session;
     unsigned max_sessions = 1024;
     std::vector<PortConfig> ports;        // file order, ports unique
+    std::optional<Endpoint> metrics;      // `metrics` / --metrics: the GET /metrics listener
+    Acl metrics_acl;                      // `metrics-acl`; empty: loopback clients only
 
     // Process-wide switches that only the command line sets.
     bool debug = false;                   // -d: stderr diagnostics, foreground

@@ -42,4 +42,8 @@ void resolve_config_paths(Config& config, const std::string& base);
 // directory"). Not errors: a program may legitimately appear later.
 std::vector<std::string> program_problems(const Config& config);
 
+// `metrics` / --metrics ADDRESS:PORT: an interface address as for `interface`
+// (IPv4, [IPv6], or `*`/`any` for every address; not a NIC name) and a port.
+Result<Endpoint> parse_metrics_address(const std::string& text);
+
 } // namespace tcpproxy

@@ -1,6 +1,13 @@
 #pragma once
 // Logging (reference §7) through Boost.Log: syslog (facility daemon, ident =
-// logname) and, with -d, stderr.
+// logname) and, with -d, stderr. Two exceptions, decided by guard_stderr():
+// - stderr is the journal (JOURNAL_STREAM names its device and inode, as
+//   systemd sets it): every line goes to the journal once, natively
+//   (sd_journal_send), with its priority and the structured Fields; neither
+//   syslog nor stderr gets a copy (journald would store each twice).
+// - stderr is any other socket (inetd: the client's connection): nothing is
+//   ever written to it, -d or not; descriptor 2 becomes /dev/null and
+//   std::cerr goes to syslog, so diagnostics never reach a remote client.
 //
 // A message written with a session id also belongs to that session's logfile
 // (§4.7) when the reaper keeps one: the message is then also kept here, in
@@ -32,7 +39,24 @@ struct Options {
 // Replaces the sinks (safe to call again, e.g. after a reload changes the ident).
 void init(const Options& options);
 
-void write(Severity severity, std::string_view message, std::uint64_t session = 0);
+// Looks once at what stderr is (first thing in main, before anything writes
+// to it) and acts as described above. Idempotent.
+enum class StderrKind { plain, journal, socket };
+StderrKind guard_stderr();
+
+// The structured values of a line, for the journal's TCPPROXY_* fields
+// (empty or zero ones are left out); syslog and stderr get the text only.
+struct Fields {
+    std::uint64_t session = 0;
+    std::uint16_t port = 0;   // the listening port
+    std::string client;       // address
+    std::string server;       // address:port or program
+    std::string status;       // status name (the manual's)
+};
+
+// `session` also keeps the line for the session's logfile (below) and is its
+// TCPPROXY_SESSION; `fields` (may be null) adds the others.
+void write(Severity severity, std::string_view message, std::uint64_t session = 0, const Fields* fields = nullptr);
 
 inline void debug(std::string_view m, std::uint64_t s = 0) { write(Severity::debug, m, s); }
 inline void info(std::string_view m, std::uint64_t s = 0) { write(Severity::info, m, s); }

@@ -62,6 +62,13 @@ public:
 
     std::uint64_t next_session_id();
 
+    // Sessions whose start the reaper has handled and whose end it has not
+    // (any thread may ask).
+    std::size_t active() const { return active_.load(std::memory_order_relaxed); }
+    // False when the reaper's thread has been busy with one batch for longer
+    // than `limit` (stuck), for the service watchdog; waiting is healthy.
+    bool healthy(std::chrono::milliseconds limit) const;
+
 private:
     enum class Event : std::uint8_t { started, connected, ended };
     // What the reaper holds for a running session; its thread only.
@@ -77,7 +84,9 @@ private:
     void connect(const SessionRecord& r);
     void end(const SessionRecord& r);
     // A line of the reaper's own: logged, and written to the session's logfile.
-    void note(log::Severity severity, const std::string& text, const Running* running);
+    // `fields`: the journal's structured values of the line, if any.
+    void note(log::Severity severity, const std::string& text, const Running* running,
+              const log::Fields* fields = nullptr);
     // What the session logged since the last look, into its logfile.
     void copy_session_lines(std::uint64_t id, const Running& running, bool last);
     static void write_lines(const Running& running, const std::vector<log::SessionLine>& lines);
@@ -90,6 +99,8 @@ private:
     bool stopping_ = false;
     bool stopped_ = false;
     std::atomic<std::uint64_t> ids_{0};
+    std::atomic<std::size_t> active_{0};
+    std::atomic<std::int64_t> busy_since_ms_{0}; // steady clock; 0 while the thread waits for work
     std::map<std::uint64_t, Running> running_;
     std::map<std::uint64_t, std::vector<log::SessionLine>> early_; // kept lines that came before their start
     ExitHandlerPool exits_;
