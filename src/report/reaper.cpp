@@ -3,6 +3,7 @@
 #include "tcpproxy/report/reaper.hpp"
 
 #include "tcpproxy/process/environment.hpp"
+#include "tcpproxy/process/launch.hpp"
 #include "tcpproxy/core/text.hpp"
 
 #include <cstdio>
@@ -266,8 +267,11 @@ void Reaper::end(const SessionRecord& r)
     job.env = build_environment(session_variables(r, VariableStage::end, main_pid_), prefix, r.config->empty_env,
                                 environ);
     // As the service's exec handler and acp are; with no service, as the daemon itself.
-    if (r.service)
+    if (r.service) {
         job.identity = r.service->user;
+        job.handler = launch::handler_ref(*r.config, r.service, HandlerRole::exit_handler,
+                                          session_variables(r, VariableStage::end, main_pid_));
+    }
     exits_.submit(std::move(job));
 }
 

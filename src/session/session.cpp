@@ -265,11 +265,13 @@ bool Session::access_allowed()
     const IpAddress client = record_.client.ip.unmapped();
     if (!acl_allows(s.acl, client))
         return refuse(Status::access, "client " + client.str() + " denied by the ACL");
+    if ((!s.acp.empty() || !s.exec.empty()) && launch::spawner_lost())
+        return refuse(Status::proxy, "the privileged spawner is gone: no program can start");
     if (s.acp.empty())
         return true;
 
     Fd err_read;
-    auto child = start_program({s.acp}, -1, err_read);
+    auto child = start_program({s.acp}, HandlerRole::acp, -1, err_read);
     if (!child)
         return refuse(Status::access, "acp " + s.acp + ": " + child.error().message);
     const auto out = watch_child(*child, err_read, activity_, connect_deadline(s, activity_), 0, "acp", record_.id);
@@ -299,7 +301,7 @@ void Session::run_handler()
         ::fcntl(client_.get(), F_SETFL, flags & ~O_NONBLOCK);
 
     Fd err_read;
-    auto child = start_program(s.exec, client_.get(), err_read);
+    auto child = start_program(s.exec, HandlerRole::exec, client_.get(), err_read);
     if (!child) {
         end(Status::proxy, "handler " + s.exec.front() + ": " + child.error().message);
         return;
@@ -313,13 +315,15 @@ void Session::run_handler()
 // A program of this session (acp, handler) as the section's user, with the
 // session's variables; `in_out` its stdin and stdout (-1: /dev/null), its
 // stderr coming back through `err_read`.
-Result<Child> Session::start_program(const std::vector<std::string>& argv, int in_out, Fd& err_read)
+Result<Child> Session::start_program(const std::vector<std::string>& argv, HandlerRole role, int in_out,
+                                     Fd& err_read)
 {
     const Service& s = *record_.service;
     auto [read_end, write_end] = stderr_pipe();
-    const auto vars = session_variables(record_, VariableStage::handler, main_pid_);
-    const Child::Spec spec{argv, build_environment(vars, s.var_prefix, config_->empty_env, environ), in_out, in_out,
-                           write_end.get()};
+    auto vars = session_variables(record_, VariableStage::handler, main_pid_);
+    Child::Spec spec{argv, build_environment(vars, s.var_prefix, config_->empty_env, environ), in_out, in_out,
+                     write_end.get()};
+    spec.handler = launch::handler_ref(*config_, &s, role, std::move(vars));
     try {
         Child child = launch::program(spec, s.user);
         err_read = std::move(read_end);

@@ -95,6 +95,10 @@ struct Config {
     bool debug = false;                   // -d: stderr diagnostics, foreground
     bool resolve_names = true;            // -n clears it
     bool empty_env = false;               // -e
+
+    // Which reload of the privileged spawner this is (0: the one loaded at
+    // start): programs are asked for under it (process/spawner.hpp).
+    std::uint32_t generation = 0;
 };
 
 using ConfigPtr = std::shared_ptr<const Config>;

@@ -80,7 +80,7 @@ private:
     bool send_proxy_header();
     void open_capture();
 
-    Result<Child> start_program(const std::vector<std::string>& argv, int in_out, Fd& err_read);
+    Result<Child> start_program(const std::vector<std::string>& argv, HandlerRole role, int in_out, Fd& err_read);
     bool refuse(Status status, std::string reason);
     void on_relay_end(const RelayOutcome& out, bool to_server);
     void end(Status status, std::string reason, bool reset_client = false, bool reset_server = false);
