@@ -85,6 +85,21 @@ Result<unsigned> seconds(std::string_view text) {
     return static_cast<unsigned>(*n);
 }
 
+Result<unsigned> max_per_client(std::string_view text) {
+    const auto n = number(text);
+    if (!n || *n < 1 || *n > max_max_sessions)
+        return fail("max-per-client " + text::quoted(text) + " is not a number in " + range(1, max_max_sessions));
+    return static_cast<unsigned>(*n);
+}
+
+Result<unsigned> proxy_header_seconds(std::string_view text) {
+    const auto n = number(text);
+    if (!n || *n < 1 || *n > max_timeout)
+        return fail("proxy-header-timeout " + text::quoted(text) + " is not a number of seconds in " +
+                    range(1, max_timeout));
+    return static_cast<unsigned>(*n);
+}
+
 Result<unsigned> max_sessions(std::string_view text) {
     const auto n = number(text);
     if (!n)

@@ -149,7 +149,7 @@ void apply_exec(DirectiveUse& u) {
     set(u, u.service.exec, words(u));
 }
 
-void apply_acl(DirectiveUse& u) {
+Acl acl_of(DirectiveUse& u) {
     Acl acl;
     for (const auto& item : list(u, "ACL")) {
         auto entry = reported(u, item.offset, grammar::acl_item(item.text));
@@ -161,6 +161,11 @@ void apply_acl(DirectiveUse& u) {
                                               entry->item.network.str() + "/" + std::to_string(entry->item.prefix));
         acl.push_back(entry->item);
     }
+    return acl;
+}
+
+void apply_acl(DirectiveUse& u) {
+    Acl acl = acl_of(u);
     // Repeated acl lines of one level add up.
     if (u.service.acl)
         u.service.acl->value.insert(u.service.acl->value.end(), acl.begin(), acl.end());
@@ -225,6 +230,16 @@ void apply_proxy_protocol(DirectiveUse& u) {
 
 void apply_accept_proxy(DirectiveUse& u) { set(u, u.service.accept_proxy, value(u, grammar::yes_no).value_or(false)); }
 
+void apply_max_per_client(DirectiveUse& u) {
+    set(u, u.service.max_per_client, value(u, grammar::max_per_client).value_or(0));
+}
+
+void apply_accept_proxy_from(DirectiveUse& u) { set(u, u.service.accept_proxy_from, acl_of(u)); }
+
+void apply_proxy_header_timeout(DirectiveUse& u) {
+    set(u, u.service.proxy_header_timeout, value(u, grammar::proxy_header_seconds).value_or(5));
+}
+
 using S = Scope;
 
 const std::array table{
@@ -255,6 +270,11 @@ const std::array table{
     DirectiveSpec{"setenv", S::service, 1, 1, "setenv PREFIX", apply_setenv},
     DirectiveSpec{"proxy-protocol", S::service, 1, 1, "proxy-protocol v1|v2", apply_proxy_protocol},
     DirectiveSpec{"accept-proxy", S::service, 1, 1, "accept-proxy yes|no", apply_accept_proxy},
+    DirectiveSpec{"max-per-client", S::service, 1, 1, "max-per-client N", apply_max_per_client},
+    DirectiveSpec{"accept-proxy-from", S::service, 1, many, "accept-proxy-from ITEM[,ITEM...]",
+                  apply_accept_proxy_from},
+    DirectiveSpec{"proxy-header-timeout", S::service, 1, 1, "proxy-header-timeout SECONDS",
+                  apply_proxy_header_timeout},
 
     DirectiveSpec{"port", S::port, 1, 1, "port PORT", nullptr},
     DirectiveSpec{"interface", S::interface, 1, 1, "interface IFACE", nullptr},

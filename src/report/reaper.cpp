@@ -51,6 +51,8 @@ std::string session_start_line(const SessionRecord& r)
     std::string s = common(r, "start");
     if (r.service)
         s += " binding=" + token(r.service->interface.text) + ":" + std::to_string(r.local.port);
+    if (r.via)
+        s += " via=" + Endpoint{r.via->ip.unmapped(), r.via->port}.str();
     return s;
 }
 

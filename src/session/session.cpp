@@ -14,6 +14,7 @@
 #include "tcpproxy/process/launch.hpp"
 #include "tcpproxy/session/proxy_protocol.hpp"
 #include "tcpproxy/process/supervisor.hpp"
+#include "tcpproxy/session/client_limit.hpp"
 #include "relay.hpp"
 #include "upstream.hpp"
 
@@ -160,10 +161,18 @@ bool Session::prepare()
     if (!identify())
         return false;
     match_section();
+    // Nothing that can wait (a PROXY header, a name lookup) for a client the
+    // ACL turns away: admit() refuses it once the session has been announced.
+    const bool denied = denied_at_once();
     // accept-proxy: the header names the client, for everything from here on;
     // a refusal is reported once the session has been announced.
-    const auto proxy_header = take_proxy_header();
-    name_client();
+    const auto proxy_header = denied ? Result<void>{} : take_proxy_header();
+    // Names are looked up only for clients that will be let in.
+    const IpAddress client = record_.client.ip.unmapped();
+    if (!denied && proxy_header && record_.service && acl_allows(record_.service->acl, client))
+        name_client();
+    else
+        record_.client_name = client.str();
     find_original_destination();
     reaper_.started(record_);
     if (activity_.stopping())
@@ -202,16 +211,30 @@ void Session::match_section()
     record_.service = port ? match_service(*port, record_.local.ip, interface_addresses) : nullptr;
 }
 
+// Without accept-proxy the socket's peer is the client: the ACL decides now.
+bool Session::denied_at_once() const
+{
+    const Service* s = record_.service;
+    return s && !s->accept_proxy && !acl_allows(s->acl, record_.client.ip.unmapped());
+}
+
 Result<void> Session::take_proxy_header()
 {
     const Service* s = record_.service;
     if (!s || !s->accept_proxy)
         return {};
-    const auto header = read_proxy_header(client_.get(), activity_, connect_deadline(*s, activity_));
+    const IpAddress peer = record_.client.ip.unmapped();
+    if (s->accept_proxy_from && !acl_allows(*s->accept_proxy_from, peer))
+        return fail("peer " + peer.str() + " may not send a PROXY header (accept-proxy-from)");
+    // A deadline of its own: a silent peer must not hold a slot for `timeout`.
+    const auto deadline = activity_.now() + static_cast<std::int64_t>(s->proxy_header_timeout) * 1000;
+    const auto header = read_proxy_header(client_.get(), activity_, deadline);
     if (!header)
         return fail(header.error().message + " (from " + record_.client.str() + ")");
-    if (header->source)
+    if (header->source) {
+        record_.via = record_.client;
         record_.client = *header->source;
+    }
     return {};
 }
 
@@ -265,6 +288,14 @@ bool Session::access_allowed()
     const IpAddress client = record_.client.ip.unmapped();
     if (!acl_allows(s.acl, client))
         return refuse(Status::access, "client " + client.str() + " denied by the ACL");
+    if (s.max_per_client) {
+        auto slot = ClientSlot::take(&s, client, s.max_per_client);
+        if (!slot)
+            return refuse(Status::access, "client " + client_key(client).str() + (client.is_v4() ? "" : "/64") +
+                                              " already holds " + std::to_string(s.max_per_client) +
+                                              " sessions of this service (max-per-client)");
+        client_slot_ = std::move(*slot);
+    }
     if ((!s.acp.empty() || !s.exec.empty()) && launch::spawner_lost())
         return refuse(Status::proxy, "the privileged spawner is gone: no program can start");
     if (s.acp.empty())
@@ -463,6 +494,7 @@ void Session::finish()
     server_.reset();
     record_.duration = std::chrono::steady_clock::now() - record_.started_steady;
     close_capture(); // may wait for the disk: not part of the session's duration
+    client_slot_.release();
     config_.reset();
     host_.finished(*this, std::move(record_));
 }

@@ -64,6 +64,9 @@ struct Service {
     std::string var_prefix = "PROXY_";
     int proxy_protocol = 0;               // 0 = off, 1 or 2
     bool accept_proxy = false;
+    unsigned max_per_client = 0;          // sessions of one client (IPv6: its /64); 0 = unlimited
+    std::optional<Acl> accept_proxy_from; // who may send a PROXY header; unset = any peer
+    unsigned proxy_header_timeout = 5;    // seconds for the whole PROXY header
 
     unsigned connect_timeout() const { return timeout ? timeout : 60; }
 };
