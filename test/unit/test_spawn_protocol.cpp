@@ -327,7 +327,33 @@ BOOST_AUTO_TEST_CASE(identity_parts_default_to_nobody)
     c.ports.push_back(p);
     BOOST_TEST((process_credentials(c, nobody) == Credentials{1000, 65533}), "one shared identity");
     c.ports[0].services[1].user = group_only;
-    BOOST_TEST((process_credentials(c, nobody) == nobody), "different identities: the default");
+    BOOST_TEST((process_credentials(c, nobody) == data_path_default(nobody)), "different identities: the default");
+    c.ports[0].services[0].user = Identity{};
+    c.ports[0].services[1].user = Identity{};
+    BOOST_TEST((process_credentials(c, nobody) == data_path_default(nobody)),
+               "no user named: the daemon's own default, not the handlers'");
+}
+
+BOOST_AUTO_TEST_CASE(handlers_sharing_the_daemons_user_with_files_on_are_warned_about)
+{
+    const Credentials nobody{65534, 65534};
+    Config c;
+    PortConfig p;
+    p.port = 25;
+    Service s;
+    s.exec = {"/bin/true"};
+    s.writefile = "/var/log/cap";
+    p.services.push_back(s);
+    c.ports.push_back(p);
+    auto has = [](const std::vector<std::string>& v, const std::string& part) {
+        return std::any_of(v.begin(), v.end(), [&](const auto& w) { return w.find(part) != std::string::npos; });
+    };
+    BOOST_TEST(has(identity_warnings(c, nobody, nobody), "the daemon's own user"));
+    BOOST_TEST(!has(identity_warnings(c, Credentials{999, 999}, nobody), "the daemon's own user"));
+    c.ports[0].services[0].writefile.clear();
+    BOOST_TEST(!has(identity_warnings(c, nobody, nobody), "the daemon's own user"), "no files to read");
+    if (data_path_default(nobody) == nobody)
+        BOOST_TEST(has(identity_warnings(c, nobody, nobody), "no system user 'tcpproxy'"));
 }
 
 BOOST_AUTO_TEST_CASE(messages_carry_descriptors)
