@@ -15,6 +15,7 @@
 #include "tcpproxy/session/proxy_protocol.hpp"
 #include "tcpproxy/process/supervisor.hpp"
 #include "tcpproxy/session/client_limit.hpp"
+#include "tcpproxy/session/client_name.hpp"
 #include "relay.hpp"
 #include "upstream.hpp"
 
@@ -241,7 +242,7 @@ Result<void> Session::take_proxy_header()
 void Session::name_client()
 {
     const IpAddress ip = record_.client.ip.unmapped();
-    record_.client_name = config_->resolve_names ? host_name_of(ip) : ip.str();
+    record_.client_name = config_->resolve_names ? confirmed_client_name(ip, host_name_of(ip), forward_addresses) : ip.str();
 }
 
 void Session::find_original_destination()
