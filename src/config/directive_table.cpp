@@ -240,6 +240,10 @@ void apply_proxy_header_timeout(DirectiveUse& u) {
     set(u, u.service.proxy_header_timeout, value(u, grammar::proxy_header_seconds).value_or(5));
 }
 
+void apply_writefile_limit(DirectiveUse& u) {
+    set(u, u.service.writefile_limit, value(u, grammar::byte_count).value_or(0));
+}
+
 using S = Scope;
 
 const std::array table{
@@ -271,6 +275,7 @@ const std::array table{
     DirectiveSpec{"proxy-protocol", S::service, 1, 1, "proxy-protocol v1|v2", apply_proxy_protocol},
     DirectiveSpec{"accept-proxy", S::service, 1, 1, "accept-proxy yes|no", apply_accept_proxy},
     DirectiveSpec{"max-per-client", S::service, 1, 1, "max-per-client N", apply_max_per_client},
+    DirectiveSpec{"writefile-limit", S::service, 1, 1, "writefile-limit BYTES", apply_writefile_limit},
     DirectiveSpec{"accept-proxy-from", S::service, 1, many, "accept-proxy-from ITEM[,ITEM...]",
                   apply_accept_proxy_from},
     DirectiveSpec{"proxy-header-timeout", S::service, 1, 1, "proxy-header-timeout SECONDS",

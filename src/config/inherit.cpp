@@ -83,6 +83,7 @@ ResolvedService resolve_service(const std::vector<const ServiceLayer*>& levels, 
     if (const auto* from = innermost(levels, &ServiceLayer::accept_proxy_from))
         s.accept_proxy_from = from->value;
     inherit(s.proxy_header_timeout, levels, &ServiceLayer::proxy_header_timeout);
+    inherit(s.writefile_limit, levels, &ServiceLayer::writefile_limit);
     return r;
 }
 

@@ -55,6 +55,7 @@ struct ServiceLayer {
     Slot<unsigned> max_per_client;
     Slot<Acl> accept_proxy_from;
     Slot<unsigned> proxy_header_timeout;
+    Slot<std::uint64_t> writefile_limit;
 };
 
 // Global-only directives.

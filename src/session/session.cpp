@@ -403,6 +403,7 @@ void Session::open_capture()
     const std::string path = capture_file_path(r.service->writefile, static_cast<pid_t>(main_pid_), r.id);
     try {
         capture_ = std::make_unique<CaptureWriter>(path);
+        capture_->limit_file(r.service->writefile_limit);
     } catch (const std::exception& e) {
         log::error(std::string("capture: ") + e.what() + "; session not captured", r.id);
     }
@@ -508,7 +509,8 @@ void Session::close_capture()
     capture_->close();
     if (const auto dropped = capture_->dropped_bytes())
         log::warning("capture " + capture_->name() + ": " + std::to_string(dropped) +
-                         " bytes not captured (the disk did not keep up; DROP records mark them)",
+                         " bytes not captured (the disk did not keep up, or writefile-limit was reached; DROP "
+                         "records mark them)",
                      record_.id);
     if (const auto error = capture_->error(); !error.empty())
         log::error("capture: " + error, record_.id);

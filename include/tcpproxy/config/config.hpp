@@ -57,6 +57,7 @@ struct Service {
     std::optional<std::pair<IpAddress, IpAddress>> rotate; // first, last (same family)
     Identity user;
     std::string writefile;                // capture basename, empty = none
+    std::uint64_t writefile_limit = 0;    // bytes per capture file; 0 = no limit
     bool debug = false;                   // set by `debug` (which also sets writefile)
     bool extended_info = false;
     std::string logname = "tcpproxy";
