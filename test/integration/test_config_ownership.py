@@ -27,6 +27,16 @@ def conf_text(port):
     return f"port {port}\n  exec /usr/bin/printf ok\n"
 
 
+def config_in(dirname, name, port):
+    """A fresh scratch directory and a root-owned 0644 configuration file in it."""
+    d = scratch_dir(dirname)
+    path = os.path.join(d, name)
+    with open(path, "w") as f:
+        f.write(conf_text(port))
+    os.chmod(path, 0o644)
+    return d, path
+
+
 def refused(binary, path, why):
     """--check-config and a start both refuse `path`, naming the culprit `why`."""
     for args in (["--check-config", "-f", path], ["-d", "-s", "-f", path]):
@@ -40,10 +50,7 @@ def refused(binary, path, why):
 @test
 def a_file_another_user_owns_or_may_write_is_refused(binary):
     port = free_port()
-    d = scratch_dir("own-file")
-    path = os.path.join(d, "nobody.conf")
-    with open(path, "w") as f:
-        f.write(conf_text(port))
+    d, path = config_in("own-file", "nobody.conf", port)
     os.chown(path, NOBODY, -1)
     os.chmod(path, 0o644)
     refused(binary, path, f"{path} is owned by uid {NOBODY}, not root")
@@ -59,10 +66,7 @@ def a_file_another_user_owns_or_may_write_is_refused(binary):
 @test
 def a_directory_above_it_another_user_may_write_is_refused(binary):
     port = free_port()
-    d = scratch_dir("own-dir")
-    path = os.path.join(d, "x.conf")
-    with open(path, "w") as f:
-        f.write(conf_text(port))
+    d, path = config_in("own-dir", "x.conf", port)
     os.chmod(path, 0o644)
     os.chown(d, NOBODY, -1)
     refused(binary, path, f"{d} is owned by uid {NOBODY}, not root")

@@ -174,6 +174,11 @@ def as_compromised_daemon(daemon_pid, attack):
     return result
 
 
+def service_still_works(port):
+    _, data, _ = outcome(connect(LO4, port))
+    check_eq(data, b"ok", "the service still works")
+
+
 def exec_config(port, extra=""):
     return f"""user nobody
 {extra}
@@ -214,9 +219,7 @@ def forged_spawns_environments_and_binds_are_refused_and_logged(binary):
     check("started" in (got["legitimate"] or {}), f"the configured program still starts: {got['legitimate']}")
     check(poll_until(lambda: stderr_text(p).count("spawner: refused: not allowed") >= len(forged), 5),
           f"every refusal logged: {stderr_text(p)[-2000:]}")
-    s = connect(LO4, port)
-    _, data, _ = outcome(s)
-    check_eq(data, b"ok", "the service still works")
+    service_still_works(port)
 
 
 @test
@@ -246,9 +249,7 @@ def malformed_messages_are_protocol_errors_not_an_end(binary):
           f"the empty message logged: {stderr_text(p)[-2000:]}")
     check(stderr_text(p).count("spawner: protocol error: malformed request") >= 4,
           f"each malformed request logged: {stderr_text(p)[-2000:]}")
-    s = connect(LO4, port)
-    _, data, _ = outcome(s)
-    check_eq(data, b"ok", "the service still works")
+    service_still_works(port)
 
 
 @test
