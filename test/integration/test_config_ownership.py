@@ -11,7 +11,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import proxytest  # noqa: E402
 from proxytest import (LO4, check, check_eq, configmode, connect, free_port, is_listening, main, outcome,  # noqa: E402
-                       poll_until, scaled, scratch_dir, skip_all, start, stderr_text, test, write_file)
+                       poll_until, scaled, scratch_dir, skip_all, start, stderr_text, test)
 
 if os.geteuid() != 0:
     if proxytest.IN_CI:
