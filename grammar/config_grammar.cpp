@@ -85,6 +85,30 @@ Result<unsigned> seconds(std::string_view text) {
     return static_cast<unsigned>(*n);
 }
 
+Result<unsigned> max_per_client(std::string_view text) {
+    const auto n = number(text);
+    if (!n || *n < 1 || *n > max_max_sessions)
+        return fail("max-per-client " + text::quoted(text) + " is not a number in " + range(1, max_max_sessions));
+    return static_cast<unsigned>(*n);
+}
+
+Result<std::uint64_t> byte_count(std::string_view text) {
+    constexpr std::uint64_t most = std::uint64_t{1} << 50;
+    std::uint64_t n = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || n < 1 || n > most)
+        return fail("writefile-limit " + text::quoted(text) + " is not a number of bytes in 1.." + std::to_string(most));
+    return n;
+}
+
+Result<unsigned> proxy_header_seconds(std::string_view text) {
+    const auto n = number(text);
+    if (!n || *n < 1 || *n > max_timeout)
+        return fail("proxy-header-timeout " + text::quoted(text) + " is not a number of seconds in " +
+                    range(1, max_timeout));
+    return static_cast<unsigned>(*n);
+}
+
 Result<unsigned> max_sessions(std::string_view text) {
     const auto n = number(text);
     if (!n)

@@ -236,6 +236,20 @@ void apply_proxy_protocol(DirectiveUse& u) {
 
 void apply_accept_proxy(DirectiveUse& u) { set(u, u.service.accept_proxy, value(u, grammar::yes_no).value_or(false)); }
 
+void apply_max_per_client(DirectiveUse& u) {
+    set(u, u.service.max_per_client, value(u, grammar::max_per_client).value_or(0));
+}
+
+void apply_accept_proxy_from(DirectiveUse& u) { set(u, u.service.accept_proxy_from, acl_items(u)); }
+
+void apply_proxy_header_timeout(DirectiveUse& u) {
+    set(u, u.service.proxy_header_timeout, value(u, grammar::proxy_header_seconds).value_or(5));
+}
+
+void apply_writefile_limit(DirectiveUse& u) {
+    set(u, u.service.writefile_limit, value(u, grammar::byte_count).value_or(0));
+}
+
 using S = Scope;
 
 const std::array table{
@@ -268,6 +282,12 @@ const std::array table{
     DirectiveSpec{"setenv", S::service, 1, 1, "setenv PREFIX", apply_setenv},
     DirectiveSpec{"proxy-protocol", S::service, 1, 1, "proxy-protocol v1|v2", apply_proxy_protocol},
     DirectiveSpec{"accept-proxy", S::service, 1, 1, "accept-proxy yes|no", apply_accept_proxy},
+    DirectiveSpec{"max-per-client", S::service, 1, 1, "max-per-client N", apply_max_per_client},
+    DirectiveSpec{"writefile-limit", S::service, 1, 1, "writefile-limit BYTES", apply_writefile_limit},
+    DirectiveSpec{"accept-proxy-from", S::service, 1, many, "accept-proxy-from ITEM[,ITEM...]",
+                  apply_accept_proxy_from},
+    DirectiveSpec{"proxy-header-timeout", S::service, 1, 1, "proxy-header-timeout SECONDS",
+                  apply_proxy_header_timeout},
 
     DirectiveSpec{"port", S::port, 1, 1, "port PORT", nullptr},
     DirectiveSpec{"interface", S::interface, 1, 1, "interface IFACE", nullptr},

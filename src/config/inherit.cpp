@@ -79,6 +79,11 @@ ResolvedService resolve_service(const std::vector<const ServiceLayer*>& levels, 
     inherit(s.var_prefix, levels, &ServiceLayer::var_prefix);
     inherit(s.proxy_protocol, levels, &ServiceLayer::proxy_protocol);
     inherit(s.accept_proxy, levels, &ServiceLayer::accept_proxy);
+    inherit(s.max_per_client, levels, &ServiceLayer::max_per_client);
+    if (const auto* from = innermost(levels, &ServiceLayer::accept_proxy_from))
+        s.accept_proxy_from = from->value;
+    inherit(s.proxy_header_timeout, levels, &ServiceLayer::proxy_header_timeout);
+    inherit(s.writefile_limit, levels, &ServiceLayer::writefile_limit);
     return r;
 }
 

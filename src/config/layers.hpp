@@ -52,6 +52,10 @@ struct ServiceLayer {
     Slot<std::string> var_prefix;
     Slot<int> proxy_protocol;
     Slot<bool> accept_proxy;
+    Slot<unsigned> max_per_client;
+    Slot<Acl> accept_proxy_from;
+    Slot<unsigned> proxy_header_timeout;
+    Slot<std::uint64_t> writefile_limit;
 };
 
 // Global-only directives.

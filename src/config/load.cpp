@@ -13,7 +13,12 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include <cerrno>
+#include <cstdio>
+#include <filesystem>
+#include <vector>
 
 namespace tcpproxy {
 
@@ -36,10 +41,60 @@ LoadResult parse_config(std::string_view text, const std::string& file) {
     return result;
 }
 
+namespace {
+
+// Why someone other than root could change what `path` (stat as `st`) says, or "".
+std::string writable_by_others(const std::string& path, const struct stat& st, bool directory) {
+    if (st.st_uid != 0)
+        return path + " is owned by uid " + std::to_string(st.st_uid) + ", not root";
+    // A sticky directory (/tmp) lets nobody else replace the root-owned entries in it.
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(directory && (st.st_mode & S_ISVTX))) {
+        char mode[8];
+        std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+        return path + " is writable by " + ((st.st_mode & S_IWOTH) ? "others" : "its group") + " (mode " + mode + ")";
+    }
+    return {};
+}
+
+// Every directory above `path` (as written and as resolved), up to /.
+std::string directories_writable_by_others(const std::string& path) {
+    std::vector<std::filesystem::path> chains;
+    std::error_code ec;
+    chains.push_back(std::filesystem::absolute(path, ec).lexically_normal());
+    if (const auto real = std::filesystem::canonical(path, ec); !ec)
+        chains.push_back(real);
+    for (const auto& p : chains) {
+        for (auto dir = p.parent_path();; dir = dir.parent_path()) {
+            struct stat st {};
+            if (::stat(dir.c_str(), &st) == 0)
+                if (auto why = writable_by_others(dir.string(), st, true); !why.empty())
+                    return why;
+            if (dir == dir.root_path() || dir.empty())
+                break;
+        }
+    }
+    return {};
+}
+
+} // namespace
+
 Result<std::string> read_config_text(const std::string& file, bool may_wait) {
     Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | (may_wait ? 0 : O_NONBLOCK)));
     if (!fd)
         return fail(errno_text("open"));
+    // As sshd's StrictModes: run as root, a file another user can change
+    // would hand that user root (a `user root` exec service, then SIGHUP).
+    // Character devices (/dev/null, /dev/stdin on a tty) say what the kernel says.
+    struct stat st {};
+    if (::fstat(fd.get(), &st) < 0)
+        return fail(errno_text("fstat"));
+    if (::geteuid() == 0 && !S_ISCHR(st.st_mode)) {
+        auto why = writable_by_others(file, st, false);
+        if (why.empty())
+            why = directories_writable_by_others(file);
+        if (!why.empty())
+            return fail("refused, started as root: " + why);
+    }
     std::string text;
     char buffer[65536];
     for (;;) {

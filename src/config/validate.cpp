@@ -31,6 +31,17 @@ void set_globals(Config& config, const GlobalLayer& g) {
         config.metrics_acl = g.metrics_acl->value;
 }
 
+// The privileged spawner starts a service's programs as its user: uid 0 or
+// gid 0 there hands a client's input to root (tcpproxy(1) SECURITY).
+void warn_root_identity(const Service& s, const ast::Directive& at, Reporter& report) {
+    const bool uid0 = s.user.uid && *s.user.uid == 0;
+    const bool gid0 = s.user.gid && *s.user.gid == 0;
+    if (uid0 || gid0)
+        report.warning(at, "this service's programs and data run with " +
+                               std::string(uid0 && gid0 ? "uid 0 and gid 0" : uid0 ? "uid 0" : "gid 0") +
+                               " ('user " + s.user.text + "')");
+}
+
 PortConfig resolve_port(const ConfigTree& tree, const PortBlock& block, Reporter& report) {
     PortConfig port;
     port.port = block.port.value_or(0);
@@ -41,6 +52,7 @@ PortConfig resolve_port(const ConfigTree& tree, const PortBlock& block, Reporter
         auto resolved = resolve_service(levels, spec, report.line_of(at));
         if (!resolved.has_handler && !resolved.incomplete)
             report.error(at, "no 'server' or 'exec' for this service (set one here, at port level or globally)");
+        warn_root_identity(resolved.service, at, report);
         port.services.push_back(std::move(resolved.service));
     };
 

@@ -53,10 +53,51 @@ std::vector<Credentials> service_credentials(const Config& config, const Credent
     return out;
 }
 
+namespace {
+
+std::optional<Credentials> named_user(const char* name)
+{
+    std::vector<char> buf(16384);
+    passwd pw{};
+    passwd* found = nullptr;
+    if (::getpwnam_r(name, &pw, buf.data(), buf.size(), &found) == 0 && found)
+        return Credentials{found->pw_uid, found->pw_gid};
+    return std::nullopt;
+}
+
+} // namespace
+
+Credentials data_path_default(const Credentials& fallback) { return named_user(daemon_user).value_or(fallback); }
+
 Credentials process_credentials(const Config& config, const Credentials& fallback)
 {
+    // Only a user every section names itself is also the daemon's: by default
+    // the handlers (nobody) and the daemon (tcpproxy) are apart.
+    for (const auto& p : config.ports)
+        for (const auto& s : p.services)
+            if (!s.user.uid && !s.user.gid)
+                return data_path_default(fallback);
     const auto all = service_credentials(config, fallback);
-    return all.size() == 1 ? all.front() : fallback;
+    return all.size() == 1 ? all.front() : data_path_default(fallback);
+}
+
+std::vector<std::string> identity_warnings(const Config& config, const Credentials& daemon,
+                                           const Credentials& fallback)
+{
+    std::vector<std::string> out;
+    if (!named_user(daemon_user) && daemon == fallback)
+        out.push_back(std::string("no system user '") + daemon_user + "': client data is handled as uid " +
+                      std::to_string(daemon.uid) + ", the handlers' default user");
+    for (const auto& port : config.ports)
+        for (const auto& s : port.services) {
+            if (s.exec.empty() && s.acp.empty() && !(config.session.mode == SessionMode::process))
+                continue;
+            if (credentials_for(s.user, fallback) == daemon && (!s.writefile.empty() || config.session.active()))
+                out.push_back("port " + std::to_string(port.port) + " (line " + std::to_string(s.line) + ")" +
+                              ": its programs run as the daemon's own user (uid " + std::to_string(daemon.uid) +
+                              ") while captures or session logs are on: they can read other sessions' files");
+        }
+    return out;
 }
 
 std::vector<gid_t> supplementary_groups(uid_t uid, gid_t gid)

@@ -1,6 +1,9 @@
 #include "spawn_protocol.hpp"
 
+#include "tcpproxy/core/text.hpp"
+
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -139,12 +142,16 @@ std::vector<std::uint8_t> encode(const Request& r)
 {
     if (const auto* s = std::get_if<Spawn>(&r)) {
         Writer w(tag_spawn);
-        w.strings(s->argv);
-        w.strings(s->env);
-        w.u32(s->uid);
-        w.u32(s->gid);
+        w.u32(s->generation);
+        w.u32(s->service);
+        w.u8(static_cast<std::uint8_t>(s->role));
+        std::vector<std::string> flat;
+        for (const auto& [name, value] : s->variables) {
+            flat.push_back(name);
+            flat.push_back(value);
+        }
+        w.strings(flat);
         w.u8(s->stdio);
-        w.u8(s->process_group ? 1 : 0);
         return w.done();
     }
     if (const auto* b = std::get_if<Bind>(&r)) {
@@ -182,6 +189,7 @@ std::vector<std::uint8_t> encode(const Answer& a)
         return Writer(tag_bound).done();
     Writer w(tag_config_text);
     w.u32(std::get<ConfigText>(a).size);
+    w.u32(std::get<ConfigText>(a).generation);
     return w.done();
 }
 
@@ -200,15 +208,19 @@ std::optional<Request> decode_request(const std::uint8_t* data, std::size_t size
     switch (r.u8()) {
     case tag_spawn: {
         Spawn s;
-        s.argv = r.strings();
-        s.env = r.strings();
-        s.uid = r.u32();
-        s.gid = r.u32();
+        s.generation = r.u32();
+        s.service = r.u32();
+        const auto role = r.u8();
+        const auto flat = r.strings();
         s.stdio = r.u8();
-        const auto group = r.u8();
-        if (s.argv.empty() || s.argv.front().empty() || s.stdio > 7 || group > 1)
+        if (role < 1 || role > 3 || flat.size() % 2 != 0 || s.stdio > 7)
             return std::nullopt;
-        s.process_group = group == 1;
+        s.role = static_cast<HandlerRole>(role);
+        for (std::size_t i = 0; i < flat.size(); i += 2) {
+            if (flat[i].empty())
+                return std::nullopt;
+            s.variables.emplace_back(flat[i], flat[i + 1]);
+        }
         return finish<Request>(r, s);
     }
     case tag_bind: {
@@ -258,7 +270,9 @@ std::optional<Answer> decode_answer(const std::uint8_t* data, std::size_t size)
     case tag_bound:
         return finish<Answer>(r, Bound{});
     case tag_config_text: {
-        const ConfigText t{r.u32()};
+        ConfigText t;
+        t.size = r.u32();
+        t.generation = r.u32();
         if (t.size > max_config_text)
             return std::nullopt;
         return finish<Answer>(r, t);
@@ -373,8 +387,12 @@ Received receive_message(int sock, std::size_t max_bytes, std::size_t max_fds, b
         }
     }
     if (n == 0 && r.fds.empty()) {
-        // SEQPACKET has no empty messages of ours: zero bytes is the peer's close.
-        r.kind = Received::Kind::closed;
+        // Zero bytes is the peer's close, or an empty message (none of ours
+        // is empty: a protocol error); only a closed peer leaves POLLHUP.
+        pollfd p{sock, POLLIN | POLLRDHUP, 0};
+        const bool hung_up = ::poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLRDHUP));
+        r.kind = hung_up ? Received::Kind::closed : Received::Kind::broken;
+        r.err = hung_up ? 0 : EPROTO;
         r.bytes.clear();
         return r;
     }
@@ -395,29 +413,122 @@ Received receive_message(int sock, std::size_t max_bytes, std::size_t max_fds, b
 
 namespace tcpproxy {
 
-SpawnerPolicy spawner_policy(const Config& config, const Credentials& fallback)
+SpawnerPolicy spawner_policy(std::shared_ptr<const Config> config, const Credentials& fallback,
+                             const char* const* environment)
 {
     SpawnerPolicy p;
-    p.identities = service_credentials(config, fallback);
-    for (const auto& port : config.ports)
-        p.ports.push_back(port.port);
+    p.generations.push_back({0, std::move(config)});
+    p.fallback = fallback;
+    for (auto e = environment; e && *e; ++e) {
+        const std::string_view entry(*e);
+        if (!unsafe_variable(entry.substr(0, entry.find('='))))
+            p.base_env.emplace_back(entry);
+    }
     return p;
 }
 
-std::string refusal(const SpawnerPolicy& policy, const spawn_protocol::Spawn& request)
+std::uint32_t adopt(SpawnerPolicy& policy, std::shared_ptr<const Config> config)
 {
-    const Credentials want{request.uid, request.gid};
-    if (std::find(policy.identities.begin(), policy.identities.end(), want) == policy.identities.end())
-        return "not allowed: uid " + std::to_string(request.uid) + " gid " + std::to_string(request.gid) +
-               " is no service's user";
-    return {};
+    const std::uint32_t number = policy.generations.back().number + 1;
+    policy.generations.push_back({number, std::move(config)});
+    while (policy.generations.size() > max_generations)
+        policy.generations.pop_front();
+    return number;
+}
+
+namespace {
+
+const char* role_name(HandlerRole role)
+{
+    switch (role) {
+    case HandlerRole::exec: return "exec handler";
+    case HandlerRole::acp: return "acp";
+    case HandlerRole::exit_handler: return "exit handler";
+    }
+    return "program";
+}
+
+const Service* nth_service(const Config& config, std::uint32_t n)
+{
+    for (const auto& port : config.ports) {
+        if (n < port.services.size())
+            return &port.services[n];
+        n -= static_cast<std::uint32_t>(port.services.size());
+    }
+    return nullptr;
+}
+
+} // namespace
+
+Result<Launch> resolve(const SpawnerPolicy& policy, const spawn_protocol::Spawn& request)
+{
+    const auto gen = std::find_if(policy.generations.begin(), policy.generations.end(),
+                                  [&](const auto& g) { return g.number == request.generation; });
+    if (gen == policy.generations.end())
+        return fail("not allowed: configuration generation " + std::to_string(request.generation) + " is not known");
+    const Config& config = *gen->config;
+    const Service* s = nth_service(config, request.service);
+    const std::string who = "service " + std::to_string(request.service);
+    if (!s)
+        return fail("not allowed: there is no " + who);
+    Launch l;
+    switch (request.role) {
+    case HandlerRole::exec:
+        l.argv = s->exec;
+        break;
+    case HandlerRole::acp:
+        if (!s->acp.empty())
+            l.argv = {s->acp};
+        break;
+    case HandlerRole::exit_handler:
+        if (config.session.mode == SessionMode::process)
+            l.argv = config.session.exit_handler;
+        l.process_group = true;
+        break;
+    }
+    if (l.argv.empty() || l.argv.front().empty())
+        return fail("not allowed: " + who + " has no " + role_name(request.role));
+    const auto stage = stage_of(request.role);
+    Variables vars;
+    for (const auto& [name, value] : request.variables) {
+        if (!documented_variable(name, stage))
+            return fail("not allowed: variable " + text::quoted(name) + " for the " + role_name(request.role));
+        if (std::any_of(vars.begin(), vars.end(), [&](const auto& v) { return v.first == name; }))
+            return fail("not allowed: variable " + name + " given twice");
+        vars.emplace_back(name, value);
+    }
+    std::vector<const char*> base;
+    for (const auto& e : policy.base_env)
+        base.push_back(e.c_str());
+    base.push_back(nullptr);
+    for (auto& e : build_environment(vars, s->var_prefix, config.empty_env, base.data()))
+        // A prefix such as "LD_" must not make a loader variable either.
+        if (!unsafe_variable(std::string_view(e).substr(0, e.find('='))))
+            l.env.push_back(std::move(e));
+    l.as = credentials_for(s->user, policy.fallback);
+    return l;
 }
 
 std::string refusal(const SpawnerPolicy& policy, const spawn_protocol::Bind& request)
 {
-    if (std::find(policy.ports.begin(), policy.ports.end(), request.where.port) == policy.ports.end())
-        return "not allowed: port " + std::to_string(request.where.port) + " is not configured";
-    return {};
+    // As the daemon plans its sockets (server/listener.cpp bind_plan): a port
+    // whose sections all name an address binds those addresses, else the wildcard.
+    const IpAddress want = request.where.ip.unmapped();
+    const bool wildcard_request = want == *IpAddress::parse(want.is_v4() ? "0.0.0.0" : "::");
+    const Config& config = *policy.generations.back().config;
+    for (const auto& port : config.ports) {
+        if (port.port != request.where.port)
+            continue;
+        const bool wildcard = port.services.empty() ||
+                              std::any_of(port.services.begin(), port.services.end(), [](const Service& s) {
+                                  return s.interface.kind != InterfaceSpec::Kind::address;
+                              });
+        if (wildcard ? wildcard_request
+                     : std::any_of(port.services.begin(), port.services.end(),
+                                   [&](const Service& s) { return s.interface.address.unmapped() == want; }))
+            return {};
+    }
+    return "not allowed: " + request.where.str() + " is not a configured address and port";
 }
 
 } // namespace tcpproxy

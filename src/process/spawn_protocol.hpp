@@ -8,6 +8,7 @@
 // Descriptors travel beside the bytes (SCM_RIGHTS); a message says how many
 // it expects, and the receiver refuses a message whose count does not match.
 #include "tcpproxy/process/identity.hpp"
+#include "tcpproxy/process/environment.hpp"
 #include "tcpproxy/config/config.hpp"
 #include "tcpproxy/config/config_load.hpp"
 #include "tcpproxy/core/fd.hpp"
@@ -16,6 +17,8 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <deque>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -34,20 +37,23 @@ inline constexpr std::size_t max_config_text = max_config_bytes;
 // Daemon -> spawner, on the shared request channel. Every request carries
 // one descriptor first: the socket its answers come back on.
 
-// Start a program as uid/gid. Descriptors after the answer socket: the
-// program's stdin, stdout and stderr, those whose bit is set in `stdio`
-// (bit 0 stdin, 1 stdout, 2 stderr), in that order; a missing one is /dev/null.
-// The answer socket then stays the program's control socket: Started or
-// Failed, later Exited; the daemon may send Signal on it, and closing it
-// kills the program. With `process_group` the program leads a process group
-// of its own, and Signal and that kill reach the whole group.
+// Start a service's program: which one (`role` of service number `service`
+// of configuration `generation`) and the per-session variables; the spawner
+// takes program, arguments, user, group and environment from its own copy of
+// that configuration (SpawnerPolicy below), never from the daemon.
+// Descriptors after the answer socket: the program's stdin, stdout and
+// stderr, those whose bit is set in `stdio` (bit 0 stdin, 1 stdout, 2
+// stderr), in that order; a missing one is /dev/null. The answer socket then
+// stays the program's control socket: Started or Failed, later Exited; the
+// daemon may send Signal on it, and closing it kills the program. An exit
+// handler leads a process group of its own, and Signal and that kill reach
+// the whole group.
 struct Spawn {
-    std::vector<std::string> argv;
-    std::vector<std::string> env;
-    uid_t uid = 0;
-    gid_t gid = 0;
+    std::uint32_t generation = 0;
+    std::uint32_t service = 0;
+    HandlerRole role = HandlerRole::exec;
+    Variables variables; // names without prefix
     std::uint8_t stdio = 0;
-    bool process_group = false;
     friend bool operator==(const Spawn&, const Spawn&) = default;
 };
 
@@ -92,8 +98,11 @@ struct Bound {
 // attached: a memfd sealed against writing, growing and shrinking, so what
 // the daemon reads is what the spawner read. (A SOCK_SEQPACKET message
 // cannot carry up to max_config_text bytes itself.)
+// `generation` is the number the spawner gave the text when it adopted it (0:
+// not adopted, it does not load); the daemon asks for programs under it.
 struct ConfigText {
     std::uint32_t size = 0;
+    std::uint32_t generation = 0;
     friend bool operator==(const ConfigText&, const ConfigText&) = default;
 };
 using Answer = std::variant<Started, Failed, Exited, Bound, ConfigText>;
@@ -148,25 +157,47 @@ Received receive_message(int sock, std::size_t max_bytes, std::size_t max_fds, b
 } // namespace tcpproxy
 
 // ---- What the spawner agrees to
-// What the privileged spawner agrees to do: start programs only as an
-// identity some service of the configuration has, and bind only the ports the
-// configuration lists. The daemon that asks has given up root and may be
-// under a client's control; these checks are what keeps it from asking for
-// root (an identity only an explicit `user root` puts in the list) or for a
-// port it has no business with. Pure: unit tested.
-
+// What the privileged spawner agrees to do: start only the programs the
+// configuration names, as the user it names, with an environment the spawner
+// builds itself (the documented variables, their values cleaned, its own
+// base environment without loader variables), and bind only the configured
+// addresses and ports. The daemon that asks has given up root and may be
+// under a client's control: it chooses only which configured program runs
+// and the per-session values. Pure: unit tested.
 
 namespace tcpproxy {
 
 struct SpawnerPolicy {
-    std::vector<Credentials> identities;
-    std::vector<std::uint16_t> ports;
+    struct Generation {
+        std::uint32_t number = 0;
+        std::shared_ptr<const Config> config;
+    };
+    // Sessions started under an older configuration still end (and run their
+    // exit handler) after a reload: the last few generations are kept.
+    std::deque<Generation> generations;
+    Credentials fallback;
+    std::vector<std::string> base_env; // the spawner's own environment, unsafe_variable() names removed
 };
 
-SpawnerPolicy spawner_policy(const Config& config, const Credentials& fallback);
+inline constexpr std::size_t max_generations = 16;
 
-// Empty when allowed, else why not (for the Failed answer and the log).
-std::string refusal(const SpawnerPolicy& policy, const spawn_protocol::Spawn& request);
+// Generation 0 is `config`; `environment` (environ at start) is the base.
+SpawnerPolicy spawner_policy(std::shared_ptr<const Config> config, const Credentials& fallback,
+                             const char* const* environment);
+// Makes `config` the newest generation; its number.
+std::uint32_t adopt(SpawnerPolicy& policy, std::shared_ptr<const Config> config);
+
+// A Spawn request resolved against the configuration: what to run, how, as whom.
+struct Launch {
+    std::vector<std::string> argv;
+    std::vector<std::string> env;
+    Credentials as;
+    bool process_group = false;
+};
+
+// The launch, or why not ("not allowed: ..." for the Failed answer and the log).
+Result<Launch> resolve(const SpawnerPolicy& policy, const spawn_protocol::Spawn& request);
+// Empty when allowed, else why not.
 std::string refusal(const SpawnerPolicy& policy, const spawn_protocol::Bind& request);
 
 } // namespace tcpproxy

@@ -23,6 +23,8 @@ extern "C" {
 #include <sys/pidfd.h>
 }
 
+extern char** environ;
+
 namespace tcpproxy {
 
 namespace sp = spawn_protocol;
@@ -57,9 +59,11 @@ sp::Answer ask(int channel, const sp::Request& request, std::vector<int> fds, Fd
 
 } // namespace
 
-Child SpawnerClient::spawn(const Child::Spec& spec, const Credentials& as)
+Child SpawnerClient::spawn(const Child::Spec& spec)
 {
-    sp::Spawn req{spec.argv, spec.env, as.uid, as.gid, 0, spec.process_group};
+    if (!spec.handler)
+        throw sys_error("not allowed: a program that is no service's handler", EPERM);
+    sp::Spawn req{spec.handler->generation, spec.handler->service, spec.handler->role, spec.handler->variables, 0};
     std::vector<int> fds;
     const int stdio[3] = {spec.stdin_fd, spec.stdout_fd, spec.stderr_fd};
     for (int i = 0; i < 3; ++i)
@@ -77,6 +81,13 @@ Child SpawnerClient::spawn(const Child::Spec& spec, const Credentials& as)
     return Child::remote(std::move(control), started->pid);
 }
 
+bool SpawnerClient::alive() const
+{
+    pollfd p{channel_.get(), POLLOUT, 0};
+    // The spawner's end closed (it died): POLLHUP, or POLLERR after a failed send.
+    return ::poll(&p, 1, 0) >= 0 && !(p.revents & (POLLHUP | POLLERR | POLLNVAL));
+}
+
 Fd SpawnerClient::listen(const Endpoint& where, bool v6only, int backlog)
 {
     Fd answers, sock;
@@ -88,7 +99,7 @@ Fd SpawnerClient::listen(const Endpoint& where, bool v6only, int backlog)
     return sock;
 }
 
-Result<std::string> SpawnerClient::reload()
+Result<SpawnerClient::Reloaded> SpawnerClient::reload()
 {
     Fd answers, text;
     const auto answer = ask(channel_.get(), sp::Reload{}, {}, answers, &text);
@@ -97,7 +108,7 @@ Result<std::string> SpawnerClient::reload()
     const auto* got = std::get_if<sp::ConfigText>(&answer);
     if (!got || !text)
         throw sys_error("spawner: unexpected answer to reload", EPROTO);
-    return read_sealed_text(text.get(), got->size);
+    return Reloaded{read_sealed_text(text.get(), got->size), got->generation};
 }
 
 // -- the spawner process ----------------------------------------------------------
@@ -130,33 +141,33 @@ void reply(int sock, const sp::Answer& a, const std::vector<int>& fds = {})
     send_message(sock, sp::encode(a), fds, true);
 }
 
-std::string stage_call(int stage, const sp::Spawn& r)
+std::string stage_call(int stage, const Launch& l)
 {
     switch (stage) {
-    case 0: return "setgroups(" + std::to_string(r.gid) + ")";
-    case 1: return "setresgid(" + std::to_string(r.gid) + ")";
-    case 2: return "setresuid(" + std::to_string(r.uid) + ")";
+    case 0: return "setgroups(" + std::to_string(l.as.gid) + ")";
+    case 1: return "setresgid(" + std::to_string(l.as.gid) + ")";
+    case 2: return "setresuid(" + std::to_string(l.as.uid) + ")";
     case 4: return "open(/dev/null)";
     case 5: return "setpgid";
-    default: return "execve(" + r.argv.front() + ")";
+    default: return "execve(" + l.argv.front() + ")";
     }
 }
 
 // In the forked child: take the descriptors and the identity, then exec.
-[[noreturn]] void exec_child(const sp::Spawn& r, const std::vector<Fd>& fds, const std::vector<gid_t>& groups,
-                             int report)
+[[noreturn]] void exec_child(const Launch& l, std::uint8_t stdio, const std::vector<Fd>& fds,
+                             const std::vector<gid_t>& groups, int report)
 {
     auto fail = [report](int stage) {
         const ExecFailure f{stage, errno};
         [[maybe_unused]] auto n = ::write(report, &f, sizeof f);
         ::_exit(127);
     };
-    if (r.process_group && ::setpgid(0, 0) < 0)
+    if (l.process_group && ::setpgid(0, 0) < 0)
         fail(5);
     std::size_t next = 1; // fds[0] is the control socket
     for (int i = 0; i < 3; ++i) {
         int src;
-        if (r.stdio & (1u << i)) {
+        if (stdio & (1u << i)) {
             src = fds[next++].get();
         } else {
             src = ::open("/dev/null", i == 0 ? O_RDONLY : O_WRONLY | O_CLOEXEC);
@@ -171,19 +182,19 @@ std::string stage_call(int stage, const sp::Spawn& r)
     ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
     if (::setgroups(groups.size(), groups.data()) < 0)
         fail(0);
-    if (::setresgid(r.gid, r.gid, r.gid) < 0)
+    if (::setresgid(l.as.gid, l.as.gid, l.as.gid) < 0)
         fail(1);
-    if (::setresuid(r.uid, r.uid, r.uid) < 0)
+    if (::setresuid(l.as.uid, l.as.uid, l.as.uid) < 0)
         fail(2);
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     ::signal(SIGPIPE, SIG_DFL);
     std::vector<char*> argv, envp;
-    for (const auto& a : r.argv)
+    for (const auto& a : l.argv)
         argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
-    for (const auto& e : r.env)
+    for (const auto& e : l.env)
         envp.push_back(const_cast<char*>(e.c_str()));
     envp.push_back(nullptr);
     ::execvpe(argv[0], argv.data(), envp.data());
@@ -208,8 +219,7 @@ bool names_pid(const std::string& path, pid_t pid)
 class SpawnerLoop {
 public:
     SpawnerLoop(Fd channel, CommandLine cl, SpawnerPolicy policy, std::string pidfile)
-        : channel_(std::move(channel)), cl_(std::move(cl)), policy_(std::move(policy)), pidfile_(std::move(pidfile)),
-          fallback_(default_credentials())
+        : channel_(std::move(channel)), cl_(std::move(cl)), policy_(std::move(policy)), pidfile_(std::move(pidfile))
     {
     }
 
@@ -278,15 +288,19 @@ private:
         if (got.kind == Received::Kind::closed)
             return false;
         if (got.kind == Received::Kind::broken) {
-            if (got.err == EMSGSIZE) {
-                log::error("spawner: oversized request refused");
+            // A message that does not fit or says nothing is the daemon's
+            // fault, not its end: refused and logged, and we keep serving.
+            if (got.err == EMSGSIZE || got.err == EPROTO) {
+                log::error(std::string("spawner: protocol error: ") +
+                           (got.err == EMSGSIZE ? "oversized request" : "empty request") + " refused");
                 return true;
             }
             return false;
         }
         const auto request = sp::decode_request(got.bytes.data(), got.bytes.size());
         if (!request || got.fds.size() != sp::descriptors_of(*request)) {
-            log::error("spawner: malformed request refused");
+            log::error("spawner: protocol error: malformed request of " + std::to_string(got.bytes.size()) +
+                       " bytes with " + std::to_string(got.fds.size()) + " descriptors refused");
             return true;
         }
         if (const auto* s = std::get_if<sp::Spawn>(&*request))
@@ -301,12 +315,14 @@ private:
     void spawn(const sp::Spawn& r, std::vector<Fd>& fds)
     {
         const int answer = fds.front().get();
-        if (auto why = refusal(policy_, r); !why.empty()) {
-            log::error("spawner: " + r.argv.front() + ": " + why);
-            reply(answer, sp::Failed{EPERM, why});
+        const auto launch = resolve(policy_, r);
+        if (!launch) {
+            log::error("spawner: refused: " + launch.error().message);
+            reply(answer, sp::Failed{EPERM, launch.error().message});
             return;
         }
-        const auto groups = supplementary_groups(r.uid, r.gid);
+        const Launch& l = *launch;
+        const auto groups = supplementary_groups(l.as.uid, l.as.gid);
         int p[2];
         if (::pipe2(p, O_CLOEXEC) < 0) {
             reply(answer, sp::Failed{errno, "pipe2"});
@@ -319,7 +335,7 @@ private:
             return;
         }
         if (pid == 0)
-            exec_child(r, fds, groups, report_write.get());
+            exec_child(l, r.stdio, fds, groups, report_write.get());
         report_write.reset();
         ExecFailure failure{};
         ssize_t n;
@@ -327,7 +343,7 @@ private:
         }
         if (n == static_cast<ssize_t>(sizeof failure)) {
             ::waitpid(pid, nullptr, 0);
-            reply(answer, sp::Failed{failure.err, stage_call(failure.stage, r)});
+            reply(answer, sp::Failed{failure.err, stage_call(failure.stage, l)});
             return;
         }
         Fd pidfd(::pidfd_open(pid, 0));
@@ -341,13 +357,13 @@ private:
         ::fcntl(pidfd.get(), F_SETFD, FD_CLOEXEC);
         reply(answer, sp::Started{pid});
         // The client socket and pipes are the program's now: we keep only its control socket.
-        running_.push_back(Running{pid, std::move(pidfd), std::move(fds.front()), r.process_group});
+        running_.push_back(Running{pid, std::move(pidfd), std::move(fds.front()), l.process_group});
     }
 
     void bind(const sp::Bind& b, int answer)
     {
         if (auto why = refusal(policy_, b); !why.empty()) {
-            log::error("spawner: " + why);
+            log::error("spawner: refused: " + why);
             reply(answer, sp::Failed{EPERM, why});
             return;
         }
@@ -380,12 +396,13 @@ private:
             return;
         }
         auto loaded = parse_config(*read, cl_.config_file);
+        std::uint32_t generation = 0;
         if (loaded.config) {
             auto settings = apply_command_line(cl_, loaded.config);
             if (settings)
-                policy_ = spawner_policy(**settings, fallback_);
+                generation = adopt(policy_, *settings);
         }
-        reply(answer, sp::ConfigText{static_cast<std::uint32_t>(read->size())}, {sealed.get()});
+        reply(answer, sp::ConfigText{static_cast<std::uint32_t>(read->size()), generation}, {sealed.get()});
     }
 
     [[noreturn]] void shut_down()
@@ -407,7 +424,6 @@ private:
     CommandLine cl_;
     SpawnerPolicy policy_;
     std::string pidfile_;
-    Credentials fallback_;
     std::list<Running> running_;
 };
 
@@ -416,7 +432,7 @@ private:
 std::unique_ptr<Spawner> Spawner::start(const CommandLine& cl, const Config& config, std::string pidfile)
 {
     auto [daemon_end, spawner_end] = message_socket_pair();
-    SpawnerPolicy policy = spawner_policy(config, default_credentials());
+    SpawnerPolicy policy = spawner_policy(std::make_shared<const Config>(config), default_credentials(), environ);
     const pid_t pid = ::fork();
     if (pid < 0)
         throw sys_error("fork (spawner)");

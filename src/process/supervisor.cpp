@@ -192,7 +192,8 @@ ChildEnd watch_child(Child& child, Fd& err, const Activity& activity, std::int64
 }
 
 HandlerRun run_exit_handler(const std::vector<std::string>& argv, int stdin_fd, const std::vector<std::string>& env,
-                            const std::optional<Identity>& identity, const HandlerLimits& limits)
+                            const std::optional<Identity>& identity, const HandlerLimits& limits,
+                            const std::optional<HandlerRef>& handler)
 {
     HandlerRun run;
     if (argv.empty() || argv.front().empty()) {
@@ -201,6 +202,7 @@ HandlerRun run_exit_handler(const std::vector<std::string>& argv, int stdin_fd, 
     }
     Child::Spec spec{argv, env, stdin_fd, -1, -1}; // stdout: /dev/null
     spec.process_group = true;
+    spec.handler = handler;
     auto program = Supervisor::start(std::move(spec), identity);
     if (!program) {
         run.error = program.error().message;

@@ -112,7 +112,8 @@ void CaptureWriter::record_piece_locked(Direction d, CaptureTime t, const char* 
     auto& pending = pending_[index(d)];
     const CaptureHeader header = capture_data_header(d, t, n);
     const std::size_t need = header.size + n + 1 + (pending.bytes ? drop_header_room : 0);
-    if (closing_ || failed_ || queued_.size() + need > limit_) {
+    const bool over_file_limit = file_limit_ && file_bytes_ + need > file_limit_;
+    if (closing_ || failed_ || over_file_limit || queued_.size() + need > limit_) {
         if (pending.bytes == 0)
             pending.since = t;
         pending.bytes += n;
@@ -121,10 +122,18 @@ void CaptureWriter::record_piece_locked(Direction d, CaptureTime t, const char* 
     }
     // Reserving first means a failed allocation leaves no half record behind.
     queued_.reserve(queued_.size() + need);
+    const std::size_t before = queued_.size();
     flush_drop_locked(d);
     queued_ += header.view();
     queued_.append(data, n);
     queued_ += '\n';
+    file_bytes_ += queued_.size() - before;
+}
+
+void CaptureWriter::limit_file(std::uint64_t bytes)
+{
+    std::lock_guard lock(mutex_);
+    file_limit_ = bytes;
 }
 
 void CaptureWriter::flush_drop_locked(Direction d)

@@ -4,6 +4,7 @@
 
 #include "tcpproxy/metrics/counters.hpp"
 #include "tcpproxy/process/environment.hpp"
+#include "tcpproxy/process/launch.hpp"
 #include "tcpproxy/core/text.hpp"
 
 #include <cstdio>
@@ -76,6 +77,8 @@ std::string session_start_line(const SessionRecord& r)
     std::string s = common(r, "start");
     if (r.service)
         s += " binding=" + token(r.service->interface.text) + ":" + std::to_string(r.local.port);
+    if (r.via)
+        s += " via=" + Endpoint{r.via->ip.unmapped(), r.via->port}.str();
     return s;
 }
 
@@ -311,8 +314,11 @@ void Reaper::end(const SessionRecord& r)
     job.env = build_environment(session_variables(r, VariableStage::end, main_pid_), prefix, r.config->empty_env,
                                 environ);
     // As the service's exec handler and acp are; with no service, as the daemon itself.
-    if (r.service)
+    if (r.service) {
         job.identity = r.service->user;
+        job.handler = launch::handler_ref(*r.config, r.service, HandlerRole::exit_handler,
+                                          session_variables(r, VariableStage::end, main_pid_));
+    }
     exits_.submit(std::move(job));
 }
 

@@ -112,7 +112,7 @@ void SessionLog::close() noexcept
 
 SessionLogOutcome SessionLog::finish(Status status, const SessionHandling& handling,
                                      const std::vector<std::string>& env, const std::optional<Identity>& identity,
-                                     const HandlerLimits& limits)
+                                     const HandlerLimits& limits, const std::optional<HandlerRef>& handler)
 {
     SessionLogOutcome out;
     {
@@ -142,7 +142,7 @@ SessionLogOutcome SessionLog::finish(Status status, const SessionHandling& handl
             out.handler = HandlerRun{};
             out.handler->error = errno_text("open(" + path_ + ")");
         } else {
-            out.handler = run_exit_handler(handling.exit_handler, input.get(), env, identity, limits);
+            out.handler = run_exit_handler(handling.exit_handler, input.get(), env, identity, limits, handler);
         }
         if (!out.handler->started) {
             out.action = SessionLogOutcome::Action::kept;
@@ -161,7 +161,7 @@ SessionLogOutcome SessionLog::finish(Status status, const SessionHandling& handl
 
 void finish_session_log(ExitJob& job, const HandlerLimits& limits)
 {
-    const auto out = job.log->finish(job.status, job.handling, job.env, job.identity, limits);
+    const auto out = job.log->finish(job.status, job.handling, job.env, job.identity, limits, job.handler);
     if (out.handler)
         log_handler_run(job, *out.handler);
     if (out.action == SessionLogOutcome::Action::kept)

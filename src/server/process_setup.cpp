@@ -54,7 +54,10 @@ std::unique_ptr<Spawner> drop_privileges_standalone(const CommandLine& cl, const
     const auto fallback = default_credentials();
     auto spawner = Spawner::start(cl, config, pidfile);
     launch::use_spawner(spawner->client(), fallback);
-    become_or_warn(process_credentials(config, fallback));
+    const auto daemon = process_credentials(config, fallback);
+    for (const auto& w : identity_warnings(config, daemon, fallback))
+        log::warning(w);
+    become_or_warn(daemon);
     return spawner;
 }
 

@@ -15,6 +15,8 @@
 #include "tcpproxy/process/launch.hpp"
 #include "tcpproxy/session/proxy_protocol.hpp"
 #include "tcpproxy/process/supervisor.hpp"
+#include "tcpproxy/session/client_limit.hpp"
+#include "tcpproxy/session/client_name.hpp"
 #include "relay.hpp"
 #include "upstream.hpp"
 
@@ -161,10 +163,18 @@ bool Session::prepare()
     if (!identify())
         return false;
     match_section();
+    // Nothing that can wait (a PROXY header, a name lookup) for a client the
+    // ACL turns away: admit() refuses it once the session has been announced.
+    const bool denied = denied_at_once();
     // accept-proxy: the header names the client, for everything from here on;
     // a refusal is reported once the session has been announced.
-    const auto proxy_header = take_proxy_header();
-    name_client();
+    const auto proxy_header = denied ? Result<void>{} : take_proxy_header();
+    // Names are looked up only for clients that will be let in.
+    const IpAddress client = record_.client.ip.unmapped();
+    if (!denied && proxy_header && record_.service && acl_allows(record_.service->acl, client))
+        name_client();
+    else
+        record_.client_name = client.str();
     find_original_destination();
     reaper_.started(record_);
     if (activity_.stopping())
@@ -203,23 +213,37 @@ void Session::match_section()
     record_.service = port ? match_service(*port, record_.local.ip, interface_addresses) : nullptr;
 }
 
+// Without accept-proxy the socket's peer is the client: the ACL decides now.
+bool Session::denied_at_once() const
+{
+    const Service* s = record_.service;
+    return s && !s->accept_proxy && !acl_allows(s->acl, record_.client.ip.unmapped());
+}
+
 Result<void> Session::take_proxy_header()
 {
     const Service* s = record_.service;
     if (!s || !s->accept_proxy)
         return {};
-    const auto header = read_proxy_header(client_.get(), activity_, connect_deadline(*s, activity_));
+    const IpAddress peer = record_.client.ip.unmapped();
+    if (s->accept_proxy_from && !acl_allows(*s->accept_proxy_from, peer))
+        return fail("peer " + peer.str() + " may not send a PROXY header (accept-proxy-from)");
+    // A deadline of its own: a silent peer must not hold a slot for `timeout`.
+    const auto deadline = activity_.now() + static_cast<std::int64_t>(s->proxy_header_timeout) * 1000;
+    const auto header = read_proxy_header(client_.get(), activity_, deadline);
     if (!header)
         return fail(header.error().message + " (from " + record_.client.str() + ")");
-    if (header->source)
+    if (header->source) {
+        record_.via = record_.client;
         record_.client = *header->source;
+    }
     return {};
 }
 
 void Session::name_client()
 {
     const IpAddress ip = record_.client.ip.unmapped();
-    record_.client_name = config_->resolve_names ? host_name_of(ip) : ip.str();
+    record_.client_name = config_->resolve_names ? confirmed_client_name(ip, host_name_of(ip), forward_addresses) : ip.str();
 }
 
 void Session::find_original_destination()
@@ -266,11 +290,21 @@ bool Session::access_allowed()
     const IpAddress client = record_.client.ip.unmapped();
     if (!acl_allows(s.acl, client))
         return refuse(Status::access, "client " + client.str() + " denied by the ACL");
+    if (s.max_per_client) {
+        auto slot = ClientSlot::take(&s, client, s.max_per_client);
+        if (!slot)
+            return refuse(Status::access, "client " + client_key(client).str() + (client.is_v4() ? "" : "/64") +
+                                              " already holds " + std::to_string(s.max_per_client) +
+                                              " sessions of this service (max-per-client)");
+        client_slot_ = std::move(*slot);
+    }
+    if ((!s.acp.empty() || !s.exec.empty()) && launch::spawner_lost())
+        return refuse(Status::proxy, "the privileged spawner is gone: no program can start");
     if (s.acp.empty())
         return true;
 
     Fd err_read;
-    auto child = start_program({s.acp}, -1, err_read);
+    auto child = start_program({s.acp}, HandlerRole::acp, -1, err_read);
     if (!child) {
         metrics::counters().acp_run(true);
         return refuse(Status::access, "acp " + s.acp + ": " + child.error().message);
@@ -304,7 +338,7 @@ void Session::run_handler()
         ::fcntl(client_.get(), F_SETFL, flags & ~O_NONBLOCK);
 
     Fd err_read;
-    auto child = start_program(s.exec, client_.get(), err_read);
+    auto child = start_program(s.exec, HandlerRole::exec, client_.get(), err_read);
     if (!child) {
         end(Status::proxy, "handler " + s.exec.front() + ": " + child.error().message);
         return;
@@ -318,13 +352,15 @@ void Session::run_handler()
 // A program of this session (acp, handler) as the section's user, with the
 // session's variables; `in_out` its stdin and stdout (-1: /dev/null), its
 // stderr coming back through `err_read`.
-Result<Child> Session::start_program(const std::vector<std::string>& argv, int in_out, Fd& err_read)
+Result<Child> Session::start_program(const std::vector<std::string>& argv, HandlerRole role, int in_out,
+                                     Fd& err_read)
 {
     const Service& s = *record_.service;
     auto [read_end, write_end] = stderr_pipe();
-    const auto vars = session_variables(record_, VariableStage::handler, main_pid_);
-    const Child::Spec spec{argv, build_environment(vars, s.var_prefix, config_->empty_env, environ), in_out, in_out,
-                           write_end.get()};
+    auto vars = session_variables(record_, VariableStage::handler, main_pid_);
+    Child::Spec spec{argv, build_environment(vars, s.var_prefix, config_->empty_env, environ), in_out, in_out,
+                     write_end.get()};
+    spec.handler = launch::handler_ref(*config_, &s, role, std::move(vars));
     try {
         Child child = launch::program(spec, s.user);
         err_read = std::move(read_end);
@@ -372,6 +408,7 @@ void Session::open_capture()
     const std::string path = capture_file_path(r.service->writefile, static_cast<pid_t>(main_pid_), r.id);
     try {
         capture_ = std::make_unique<CaptureWriter>(path);
+        capture_->limit_file(r.service->writefile_limit);
     } catch (const std::exception& e) {
         log::error("session=" + std::to_string(r.id) + " capture: " + e.what() + "; session not captured", r.id);
     }
@@ -464,6 +501,7 @@ void Session::finish()
     server_.reset();
     record_.duration = std::chrono::steady_clock::now() - record_.started_steady;
     close_capture(); // may wait for the disk: not part of the session's duration
+    client_slot_.release();
     config_.reset();
     host_.finished(*this, std::move(record_));
 }
@@ -477,7 +515,8 @@ void Session::close_capture()
     if (const auto dropped = capture_->dropped_bytes())
         log::warning("session=" + std::to_string(record_.id) + " capture " + capture_->name() + ": " +
                          std::to_string(dropped) +
-                         " bytes not captured (the disk did not keep up; DROP records mark them)",
+                         " bytes not captured (the disk did not keep up, or writefile-limit was reached; DROP "
+                         "records mark them)",
                      record_.id);
     if (const auto error = capture_->error(); !error.empty())
         log::error("session=" + std::to_string(record_.id) + " capture: " + error, record_.id);

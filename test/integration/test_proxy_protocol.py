@@ -224,7 +224,9 @@ def accept_proxy_service(binary):
         got.append(bytes(data))
     backend = Backend(record)
     port = free_port()
+    # The header's own deadline (proxy-header-timeout, issue 11.4) set to the same bound.
     p = configmode(binary, f"""timeout {TIMEOUT}
+proxy-header-timeout {TIMEOUT}
 port {port}
   interface {LO4}
     server {LO4}:{backend.port}

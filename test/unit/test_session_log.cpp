@@ -96,12 +96,15 @@ std::string identity_probe(uid_t uid, gid_t gid)
 }
 
 // While it lives, programs start through a privileged spawner (as in a
-// daemon started as root) that may start them as `identities`.
+// daemon started as root) whose configuration has one service for each of
+// `identities` (service N as identities[N]) and `/bin/sh -c script` as the exit handler.
 class ThroughSpawner {
 public:
-    explicit ThroughSpawner(const std::vector<Identity>& identities)
+    ThroughSpawner(const std::vector<Identity>& identities, const std::string& script)
     {
         Config config;
+        config.session.mode = SessionMode::process;
+        config.session.exit_handler = {"/bin/sh", "-c", script};
         PortConfig port;
         port.port = 1;
         for (const auto& id : identities) {
@@ -139,10 +142,15 @@ bool process_ends(pid_t pid)
     return false;
 }
 
+// Through a ThroughSpawner, `service` names the program (the spawner runs its own script).
 HandlerRun run_script(const std::string& script, const HandlerLimits& limits = {},
-                      const std::optional<Identity>& id = std::nullopt)
+                      const std::optional<Identity>& id = std::nullopt,
+                      std::optional<std::uint32_t> service = std::nullopt)
 {
-    return run_exit_handler({"/bin/sh", "-c", script}, 0, {"PATH=/usr/bin:/bin"}, id, limits);
+    std::optional<HandlerRef> ref;
+    if (service)
+        ref = HandlerRef{0, *service, HandlerRole::exit_handler, {}};
+    return run_exit_handler({"/bin/sh", "-c", script}, 0, {"PATH=/usr/bin:/bin"}, id, limits, ref);
 }
 
 } // namespace
@@ -369,8 +377,9 @@ BOOST_AUTO_TEST_CASE(runs_as_the_given_identity_when_root)
         return;
     }
     // As in the daemon started as root: the privileged spawner starts it.
-    ThroughSpawner spawner({Identity{65534, 65533, "nobody"}});
-    const auto run = run_script("id -u >&2; id -g >&2; id -G >&2", {}, Identity{65534, 65533, "nobody"});
+    const std::string script = "id -u >&2; id -g >&2; id -G >&2";
+    ThroughSpawner spawner({Identity{65534, 65533, "nobody"}}, script);
+    const auto run = run_script(script, {}, Identity{65534, 65533, "nobody"}, 0);
     if (const auto why = identity_probe(65534, 65533); !why.empty()) {
         // This system cannot run anything as 65534 (seen in a freshly built
         // root as root): then the handler must not run as root instead, and
@@ -388,26 +397,31 @@ BOOST_AUTO_TEST_CASE(runs_as_the_given_identity_when_root)
                boost::test_tools::per_element());
 }
 
-BOOST_AUTO_TEST_CASE(an_identity_the_spawner_refuses_is_not_replaced_by_ours)
+BOOST_AUTO_TEST_CASE(a_program_the_spawner_refuses_is_not_run_by_us_instead)
 {
     if (::geteuid() != 0) {
         BOOST_TEST_MESSAGE("not root: no privileged spawner to ask");
         return;
     }
-    ThroughSpawner spawner({Identity{65534, 65533, "nobody"}});
-    const auto run = run_script("id -u >&2", {}, Identity{0, 0, "root"}); // no service's user
-    BOOST_TEST(!run.started);
-    BOOST_TEST(run.error.find("not allowed") != std::string::npos, run.error);
-    BOOST_TEST(run.stderr_lines.empty());
+    ThroughSpawner spawner({Identity{65534, 65533, "nobody"}}, "id -u >&2");
+    for (const auto& service : {std::optional<std::uint32_t>{}, std::optional<std::uint32_t>{1}}) {
+        // No service named, or one the configuration does not have.
+        const auto run = run_script("id -u >&2", {}, Identity{0, 0, "root"}, service);
+        BOOST_TEST(!run.started);
+        BOOST_TEST(run.error.find("not allowed") != std::string::npos, run.error);
+        BOOST_TEST(run.stderr_lines.empty());
+    }
 }
 
 // The time limit ends the handler's whole process group, whoever started it.
-void check_group_killed_at_the_limit()
+const std::string background_sleeper = "sleep 30 & echo $! >&2; sleep 30";
+
+void check_group_killed_at_the_limit(std::optional<std::uint32_t> service)
 {
     HandlerLimits limits;
     limits.time = 300ms;
     const auto t0 = std::chrono::steady_clock::now();
-    const auto run = run_script("sleep 30 & echo $! >&2; sleep 30", limits, Identity{65534, 65534, "nobody"});
+    const auto run = run_script(background_sleeper, limits, Identity{65534, 65534, "nobody"}, service);
     BOOST_TEST(run.started, run.error);
     BOOST_TEST(run.timed_out);
     BOOST_TEST(run.signal.value_or(0) == SIGKILL);
@@ -419,7 +433,7 @@ void check_group_killed_at_the_limit()
 
 BOOST_AUTO_TEST_CASE(the_limit_kills_the_process_group_started_directly)
 {
-    check_group_killed_at_the_limit();
+    check_group_killed_at_the_limit(std::nullopt);
     BOOST_TEST(no_children_left());
 }
 
@@ -430,8 +444,8 @@ BOOST_AUTO_TEST_CASE(the_limit_kills_the_process_group_started_by_the_spawner)
         return;
     }
     {
-        ThroughSpawner spawner({Identity{65534, 65534, "nobody"}});
-        check_group_killed_at_the_limit();
+        ThroughSpawner spawner({Identity{65534, 65534, "nobody"}}, background_sleeper);
+        check_group_killed_at_the_limit(0);
     }
     BOOST_TEST(no_children_left()); // the spawner itself is reaped too
 }

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 
 using namespace tcpproxy;
@@ -38,15 +39,13 @@ BOOST_AUTO_TEST_SUITE(spawn_protocol)
 
 BOOST_AUTO_TEST_CASE(spawn_round_trip)
 {
-    const sp::Spawn s{{"/usr/bin/handler", "-x", "arg with blanks", ""}, {"PROXY_CLIENT=127.0.0.1", "PATH=/bin"}, 1000,
-                      1001, 3};
+    const sp::Spawn s{3, 7, HandlerRole::exec, {{"CLIENT", "127.0.0.1"}, {"NAME", ""}}, 3};
     const auto back = round_request(s);
     BOOST_REQUIRE(back);
     BOOST_TEST((std::get<sp::Spawn>(*back) == s));
     BOOST_TEST(sp::descriptors_of(*back) == 3u); // answer socket + stdin + stdout
-    BOOST_TEST(!std::get<sp::Spawn>(*back).process_group);
-    const sp::Spawn grouped{{"/usr/bin/exit-handler"}, {}, 1, 1, 5, true};
-    BOOST_TEST((std::get<sp::Spawn>(*round_request(grouped)) == grouped));
+    const sp::Spawn exit{0, 0, HandlerRole::exit_handler, {}, 5};
+    BOOST_TEST((std::get<sp::Spawn>(*round_request(exit)) == exit));
 }
 
 BOOST_AUTO_TEST_CASE(bind_and_reload_round_trip)
@@ -65,7 +64,7 @@ BOOST_AUTO_TEST_CASE(answers_round_trip)
 {
     for (const sp::Answer& a : {sp::Answer{sp::Started{4242}}, sp::Answer{sp::Failed{2, "execve(/nope)"}},
                                sp::Answer{sp::Exited{256}}, sp::Answer{sp::Bound{}}, sp::Answer{sp::ConfigText{0}},
-                               sp::Answer{sp::ConfigText{1234567}}}) {
+                               sp::Answer{sp::ConfigText{1234567, 4}}}) {
         const auto back = round_answer(a);
         BOOST_REQUIRE(back);
         BOOST_TEST((*back == a));
@@ -143,7 +142,7 @@ BOOST_AUTO_TEST_CASE(config_text_is_read_whole_bounded_and_without_waiting)
 
 BOOST_AUTO_TEST_CASE(every_truncation_is_refused)
 {
-    const auto full = bytes_of(sp::Spawn{{"/bin/true", "a"}, {"A=1"}, 1, 2, 1});
+    const auto full = bytes_of(sp::Spawn{1, 2, HandlerRole::acp, {{"CLIENT", "1"}}, 1});
     for (std::size_t n = 0; n < full.size(); ++n)
         BOOST_TEST(!sp::decode_request(full.data(), n), "prefix of " << n << " bytes");
     auto longer = full;
@@ -153,18 +152,23 @@ BOOST_AUTO_TEST_CASE(every_truncation_is_refused)
 
 BOOST_AUTO_TEST_CASE(malformed_requests_are_refused)
 {
-    // No program, a NUL inside an argument, a bad stdio mask or group flag, a lying count.
-    auto no_argv = bytes_of(sp::Spawn{{}, {}, 1, 1, 0});
-    BOOST_TEST(!sp::decode_request(no_argv.data(), no_argv.size()));
-    auto nul = bytes_of(sp::Spawn{{std::string("/bin/sh\0-c", 10)}, {}, 1, 1, 0});
+    // An empty variable name, a NUL inside a value, a bad stdio mask or role, a lying count.
+    auto no_name = bytes_of(sp::Spawn{1, 1, HandlerRole::exec, {{"", "x"}}, 0});
+    BOOST_TEST(!sp::decode_request(no_name.data(), no_name.size()));
+    auto nul = bytes_of(sp::Spawn{1, 1, HandlerRole::exec, {{"CLIENT", std::string("a\0b", 3)}}, 0});
     BOOST_TEST(!sp::decode_request(nul.data(), nul.size()));
-    auto mask = bytes_of(sp::Spawn{{"/bin/true"}, {}, 1, 1, 0});
-    mask[mask.size() - 2] = 8; // the stdio byte, before the process group's
+    auto mask = bytes_of(sp::Spawn{1, 1, HandlerRole::exec, {}, 0});
+    mask.back() = 8; // the stdio byte
     BOOST_TEST(!sp::decode_request(mask.data(), mask.size()));
-    auto group = bytes_of(sp::Spawn{{"/bin/true"}, {}, 1, 1, 0});
-    group.back() = 2; // a flag: 0 or 1
-    BOOST_TEST(!sp::decode_request(group.data(), group.size()));
-    std::vector<std::uint8_t> huge_count{1, 0xff, 0xff, 0xff, 0x7f};
+    for (std::uint8_t role : {0, 4, 255}) {
+        auto bad_role = bytes_of(sp::Spawn{1, 1, HandlerRole::exec, {}, 0});
+        bad_role[1 + 4 + 4] = role;
+        BOOST_TEST(!sp::decode_request(bad_role.data(), bad_role.size()), "role " << int(role));
+    }
+    auto odd = bytes_of(sp::Spawn{1, 1, HandlerRole::exec, {{"CLIENT", "x"}}, 0});
+    odd[1 + 4 + 4 + 1] = 1; // one string: a name without its value
+    BOOST_TEST(!sp::decode_request(odd.data(), odd.size()));
+    std::vector<std::uint8_t> huge_count{1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0x7f};
     BOOST_TEST(!sp::decode_request(huge_count.data(), huge_count.size()));
     auto port0 = bytes_of(sp::Bind{Endpoint{*IpAddress::parse("127.0.0.1"), 1}, false, 1});
     port0[1 + 1 + 16] = 0; // the port's low byte
@@ -181,33 +185,126 @@ BOOST_AUTO_TEST_CASE(malformed_requests_are_refused)
     BOOST_TEST(!sp::decode_signal(sig0.data(), sig0.size()));
 }
 
-BOOST_AUTO_TEST_CASE(policy_allows_only_configured_identities_and_ports)
+namespace {
+
+// Two ports: 25 with an exec service as uid 1000 on 127.0.0.1, 110 with an
+// acp service as 2000.2001 on every address; exit handlers in process mode.
+std::shared_ptr<Config> policy_config()
 {
-    Config c;
-    PortConfig p;
-    p.port = 25;
+    auto c = std::make_shared<Config>();
+    PortConfig smtp;
+    smtp.port = 25;
     Service s;
+    s.interface.kind = InterfaceSpec::Kind::address;
+    s.interface.address = *IpAddress::parse("127.0.0.1");
+    s.exec = {"/usr/bin/printf", "%s", "hello"};
     s.user.uid = 1000; // numeric: the group comes from the default
-    p.services.push_back(s);
+    smtp.services.push_back(s);
+    c->ports.push_back(smtp);
+    PortConfig pop;
+    pop.port = 110;
     Service t;
+    t.servers.push_back(Upstream{"192.0.2.1", {}, "192.0.2.1"});
+    t.acp = "/usr/local/bin/acp";
     t.user.uid = 2000;
     t.user.gid = 2001;
-    p.services.push_back(t);
-    c.ports.push_back(p);
-    const Credentials nobody{65534, 65534};
-    const auto policy = spawner_policy(c, nobody);
-    BOOST_TEST(refusal(policy, sp::Spawn{{"/x"}, {}, 1000, 65534, 0}).empty());
-    BOOST_TEST(refusal(policy, sp::Spawn{{"/x"}, {}, 2000, 2001, 0}).empty());
-    BOOST_TEST(!refusal(policy, sp::Spawn{{"/x"}, {}, 0, 0, 0}).empty());
-    BOOST_TEST(!refusal(policy, sp::Spawn{{"/x"}, {}, 1000, 0, 0}).empty(), "root group never implied");
-    BOOST_TEST(!refusal(policy, sp::Spawn{{"/x"}, {}, 65534, 65534, 0}).empty(), "the default is no service's");
-    BOOST_TEST(refusal(policy, sp::Bind{Endpoint{*IpAddress::parse("0.0.0.0"), 25}, false, 1}).empty());
-    BOOST_TEST(!refusal(policy, sp::Bind{Endpoint{*IpAddress::parse("0.0.0.0"), 22}, false, 1}).empty());
+    t.var_prefix = "X_";
+    pop.services.push_back(t);
+    c->ports.push_back(pop);
+    c->session.mode = SessionMode::process;
+    c->session.exit_handler = {"/usr/local/bin/on-exit", "-v"};
+    return c;
+}
 
-    Config root = c;
-    root.ports[0].services[0].user.uid = 0;
-    root.ports[0].services[0].user.gid = 0;
-    BOOST_TEST(refusal(spawner_policy(root, nobody), sp::Spawn{{"/x"}, {}, 0, 0, 0}).empty(), "explicit root");
+bool has(const std::vector<std::string>& v, const std::string& e) { return std::find(v.begin(), v.end(), e) != v.end(); }
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(the_spawner_takes_program_user_and_environment_from_its_configuration)
+{
+    const Credentials nobody{65534, 65534};
+    const char* environment[] = {"PATH=/sbin:/bin", "HOME=/root", "LD_PRELOAD=/tmp/evil.so", "GCONV_PATH=/tmp",
+                                 "LD_LIBRARY_PATH=/tmp", nullptr};
+    const auto policy = spawner_policy(policy_config(), nobody, environment);
+
+    const auto exec = resolve(policy, sp::Spawn{0, 0, HandlerRole::exec, {{"CLIENT", "192.0.2.9\x1b[2J"}}, 3});
+    BOOST_REQUIRE(exec);
+    BOOST_TEST((exec->argv == std::vector<std::string>{"/usr/bin/printf", "%s", "hello"}));
+    BOOST_TEST((exec->as == Credentials{1000, 65534}));
+    BOOST_TEST(!exec->process_group);
+    BOOST_TEST(has(exec->env, "PROXY_CLIENT=192.0.2.9?[2J"), "values cleaned");
+    BOOST_TEST(has(exec->env, "PATH=/sbin:/bin"));
+    BOOST_TEST(has(exec->env, "HOME=/root"));
+    for (const auto& e : exec->env)
+        BOOST_TEST((!e.starts_with("LD_") && !e.starts_with("GCONV_PATH")), e);
+
+    const auto acp = resolve(policy, sp::Spawn{0, 1, HandlerRole::acp, {}, 4});
+    BOOST_REQUIRE(acp);
+    BOOST_TEST((acp->argv == std::vector<std::string>{"/usr/local/bin/acp"}));
+    BOOST_TEST((acp->as == Credentials{2000, 2001}));
+
+    const auto exit = resolve(policy, sp::Spawn{0, 1, HandlerRole::exit_handler, {{"STATUS", "ok"}}, 1});
+    BOOST_REQUIRE(exit);
+    BOOST_TEST((exit->argv == std::vector<std::string>{"/usr/local/bin/on-exit", "-v"}));
+    BOOST_TEST(exit->process_group);
+    BOOST_TEST(has(exit->env, "X_STATUS=ok"));
+}
+
+BOOST_AUTO_TEST_CASE(the_spawner_refuses_what_its_configuration_does_not_name)
+{
+    const Credentials nobody{65534, 65534};
+    auto policy = spawner_policy(policy_config(), nobody, nullptr);
+    auto refused = [&](const sp::Spawn& r) {
+        const auto l = resolve(policy, r);
+        return !l && l.error().message.starts_with("not allowed: ");
+    };
+    BOOST_TEST(refused(sp::Spawn{0, 2, HandlerRole::exec, {}, 0}), "no service 2");
+    BOOST_TEST(refused(sp::Spawn{0, 1, HandlerRole::exec, {}, 0}), "service 1 has no exec");
+    BOOST_TEST(refused(sp::Spawn{0, 0, HandlerRole::acp, {}, 0}), "service 0 has no acp");
+    BOOST_TEST(refused(sp::Spawn{1, 0, HandlerRole::exec, {}, 0}), "unknown generation");
+    BOOST_TEST(refused(sp::Spawn{0, 0, HandlerRole::exec, {{"LD_PRELOAD", "/tmp/x.so"}}, 0}));
+    BOOST_TEST(refused(sp::Spawn{0, 0, HandlerRole::exec, {{"PATH", "/tmp"}}, 0}));
+    BOOST_TEST(refused(sp::Spawn{0, 0, HandlerRole::exec, {{"STATUS", "ok"}}, 0}), "end-only before the end");
+    BOOST_TEST(refused(sp::Spawn{0, 0, HandlerRole::exec, {{"CLIENT", "a"}, {"CLIENT", "b"}}, 0}));
+
+    auto no_exit = std::make_shared<Config>(*policy_config());
+    no_exit->session.mode = SessionMode::keep;
+    BOOST_TEST(adopt(policy, no_exit) == 1u);
+    BOOST_TEST(refused(sp::Spawn{1, 0, HandlerRole::exit_handler, {}, 0}), "no exit handler outside process mode");
+    BOOST_TEST(!refused(sp::Spawn{0, 0, HandlerRole::exit_handler, {}, 0}), "an older generation still ends");
+    for (int i = 0; i < 20; ++i)
+        adopt(policy, no_exit);
+    BOOST_TEST(refused(sp::Spawn{0, 0, HandlerRole::exec, {}, 0}), "only the last few generations are kept");
+
+    // Root only where the configuration says so.
+    auto root = std::make_shared<Config>(*policy_config());
+    root->ports[0].services[0].user.uid = 0;
+    const auto as_root = resolve(spawner_policy(root, nobody, nullptr), sp::Spawn{0, 0, HandlerRole::exec, {}, 0});
+    BOOST_REQUIRE(as_root);
+    BOOST_TEST(as_root->as.uid == 0u);
+
+    // A prefix must not make a loader variable either.
+    auto ld = std::make_shared<Config>(*policy_config());
+    ld->ports[0].services[0].var_prefix = "LD_";
+    const auto prefixed = resolve(spawner_policy(ld, nobody, nullptr), sp::Spawn{0, 0, HandlerRole::exec, {{"PORT", "25"}}, 0});
+    BOOST_REQUIRE(prefixed);
+    for (const auto& e : prefixed->env)
+        BOOST_TEST(!e.starts_with("LD_"), e);
+}
+
+BOOST_AUTO_TEST_CASE(binds_only_configured_addresses_and_ports)
+{
+    const auto policy = spawner_policy(policy_config(), Credentials{65534, 65534}, nullptr);
+    auto bind = [&](const char* ip, std::uint16_t port) {
+        return refusal(policy, sp::Bind{Endpoint{*IpAddress::parse(ip), port}, false, 1});
+    };
+    BOOST_TEST(bind("127.0.0.1", 25).empty());
+    BOOST_TEST(!bind("10.9.9.1", 25).empty(), "port 25 is configured on 127.0.0.1 only");
+    BOOST_TEST(!bind("0.0.0.0", 25).empty());
+    BOOST_TEST(bind("0.0.0.0", 110).empty());
+    BOOST_TEST(bind("::", 110).empty());
+    BOOST_TEST(!bind("192.0.2.1", 110).empty(), "a wildcard port binds the wildcard");
+    BOOST_TEST(!bind("0.0.0.0", 22).empty());
 }
 
 BOOST_AUTO_TEST_CASE(identity_parts_default_to_nobody)
@@ -230,7 +327,33 @@ BOOST_AUTO_TEST_CASE(identity_parts_default_to_nobody)
     c.ports.push_back(p);
     BOOST_TEST((process_credentials(c, nobody) == Credentials{1000, 65533}), "one shared identity");
     c.ports[0].services[1].user = group_only;
-    BOOST_TEST((process_credentials(c, nobody) == nobody), "different identities: the default");
+    BOOST_TEST((process_credentials(c, nobody) == data_path_default(nobody)), "different identities: the default");
+    c.ports[0].services[0].user = Identity{};
+    c.ports[0].services[1].user = Identity{};
+    BOOST_TEST((process_credentials(c, nobody) == data_path_default(nobody)),
+               "no user named: the daemon's own default, not the handlers'");
+}
+
+BOOST_AUTO_TEST_CASE(handlers_sharing_the_daemons_user_with_files_on_are_warned_about)
+{
+    const Credentials nobody{65534, 65534};
+    Config c;
+    PortConfig p;
+    p.port = 25;
+    Service s;
+    s.exec = {"/bin/true"};
+    s.writefile = "/var/log/cap";
+    p.services.push_back(s);
+    c.ports.push_back(p);
+    auto has = [](const std::vector<std::string>& v, const std::string& part) {
+        return std::any_of(v.begin(), v.end(), [&](const auto& w) { return w.find(part) != std::string::npos; });
+    };
+    BOOST_TEST(has(identity_warnings(c, nobody, nobody), "the daemon's own user"));
+    BOOST_TEST(!has(identity_warnings(c, Credentials{999, 999}, nobody), "the daemon's own user"));
+    c.ports[0].services[0].writefile.clear();
+    BOOST_TEST(!has(identity_warnings(c, nobody, nobody), "the daemon's own user"), "no files to read");
+    if (data_path_default(nobody) == nobody)
+        BOOST_TEST(has(identity_warnings(c, nobody, nobody), "no system user 'tcpproxy'"));
 }
 
 BOOST_AUTO_TEST_CASE(messages_carry_descriptors)
@@ -256,6 +379,11 @@ BOOST_AUTO_TEST_CASE(messages_carry_descriptors)
     BOOST_TEST(refused.fds.empty());
 
     BOOST_TEST((receive_message(b.get(), 16, 1, true).kind == Received::Kind::would_block));
+    // An empty message is not the peer's close: a protocol error.
+    BOOST_TEST(send_message(a.get(), {}, {}) == 0);
+    const auto empty = receive_message(b.get(), 16, 1);
+    BOOST_TEST((empty.kind == Received::Kind::broken));
+    BOOST_TEST(empty.err == EPROTO);
     a.reset();
     BOOST_TEST((receive_message(b.get(), 16, 1).kind == Received::Kind::closed));
 }

@@ -57,6 +57,7 @@ struct Service {
     std::optional<std::pair<IpAddress, IpAddress>> rotate; // first, last (same family)
     Identity user;
     std::string writefile;                // capture basename, empty = none
+    std::uint64_t writefile_limit = 0;    // bytes per capture file; 0 = no limit
     bool debug = false;                   // set by `debug` (which also sets writefile)
     bool extended_info = false;
     std::string logname = "tcpproxy";
@@ -64,6 +65,9 @@ struct Service {
     std::string var_prefix = "PROXY_";
     int proxy_protocol = 0;               // 0 = off, 1 or 2
     bool accept_proxy = false;
+    unsigned max_per_client = 0;          // sessions of one client (IPv6: its /64); 0 = unlimited
+    std::optional<Acl> accept_proxy_from; // who may send a PROXY header; unset = any peer
+    unsigned proxy_header_timeout = 5;    // seconds for the whole PROXY header
 
     unsigned connect_timeout() const { return timeout ? timeout : 60; }
 };
@@ -97,6 +101,10 @@ struct Config {
     bool debug = false;                   // -d: stderr diagnostics, foreground
     bool resolve_names = true;            // -n clears it
     bool empty_env = false;               // -e
+
+    // Which reload of the privileged spawner this is (0: the one loaded at
+    // start): programs are asked for under it (process/spawner.hpp).
+    std::uint32_t generation = 0;
 };
 
 using ConfigPtr = std::shared_ptr<const Config>;

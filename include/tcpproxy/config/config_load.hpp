@@ -31,7 +31,9 @@ LoadResult load_config_text(const Result<std::string>& text, const std::string& 
 // a config (e.g. -f /dev/zero): refused rather than read forever. With
 // `may_wait` false, a FIFO without data is a read error, not a hang (the
 // spawner serves every program of the daemon). The error completes "cannot
-// read the configuration: ": "open: No such file or directory".
+// read the configuration: ": "open: No such file or directory". Run as root,
+// a file or a directory above it that another user can write is refused
+// ("refused, started as root: /x/y.conf is owned by uid 1000, not root").
 inline constexpr std::size_t max_config_bytes = 16u << 20;
 Result<std::string> read_config_text(const std::string& file, bool may_wait = true);
 

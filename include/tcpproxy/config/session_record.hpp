@@ -22,6 +22,7 @@ struct SessionRecord {
     const Service* service = nullptr;        // null when no section matched
 
     Endpoint client;
+    std::optional<Endpoint> via;             // the real peer when a PROXY header named the client
     std::string client_name;                 // the IP when not resolved
     Endpoint local;                          // the interface address and port the client reached
     std::optional<Endpoint> server;          // the upstream actually connected

@@ -37,6 +37,15 @@ Result<unsigned> seconds(std::string_view text);
 inline constexpr unsigned max_max_sessions = 100000;
 Result<unsigned> max_sessions(std::string_view text);
 
+// `max-per-client`: 1..100000 sessions of one client (IPv6: one /64) in one service.
+Result<unsigned> max_per_client(std::string_view text);
+
+// `writefile-limit`: 1..2^50 bytes.
+Result<std::uint64_t> byte_count(std::string_view text);
+
+// `proxy-header-timeout`: 1..31536000 seconds.
+Result<unsigned> proxy_header_seconds(std::string_view text);
+
 // `standalone`, `extended-info`, `accept-proxy`: yes or no, lower case.
 Result<bool> yes_no(std::string_view text);
 

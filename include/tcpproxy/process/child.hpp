@@ -10,6 +10,7 @@
 // which becomes readable when the spawner reports its exit; signals go as
 // requests on that socket, and closing it makes the spawner kill and reap it.
 #include "tcpproxy/core/fd.hpp"
+#include "tcpproxy/process/environment.hpp"
 
 #include <signal.h>
 #include <sys/types.h>
@@ -31,6 +32,10 @@ public:
         // In a process group of its own, which signal() and the kill at the
         // Child's end reach as a whole (the exit handler's bound, §4.7).
         bool process_group = false;
+        // Which service program this is: through the privileged spawner only
+        // this travels (with the stdio descriptors); argv, env and the group
+        // come from the spawner's own configuration (launch.hpp).
+        std::optional<HandlerRef> handler;
     };
 
     Child() = default;

@@ -27,9 +27,23 @@ Credentials default_credentials();
 // The ids `identity` stands for, open parts taken from `fallback`.
 Credentials credentials_for(const Identity& identity, const Credentials& fallback);
 
+// The daemon's own data-path identity by default: the system user
+// `tcpproxy` (created by the package), distinct from the handlers' default
+// `nobody` so that a handler cannot read or take the daemon's sessions; `fallback`
+// when there is no such user (identity_warnings says so).
+inline constexpr const char* daemon_user = "tcpproxy";
+Credentials data_path_default(const Credentials& fallback);
+
 // The identity the standalone daemon's own process takes when started as
-// root: the services' identity when they all share one, else the default.
+// root: the services' identity when they all name the same one, else data_path_default().
 Credentials process_credentials(const Config& config, const Credentials& fallback);
+
+// What to warn about at start for a daemon running as `daemon`: no
+// `tcpproxy` user (the daemon shares the handlers' default user), and every
+// service whose programs run as the daemon's own user while captures or
+// session logs are on (a handler could read other sessions' files).
+std::vector<std::string> identity_warnings(const Config& config, const Credentials& daemon,
+                                           const Credentials& fallback);
 
 // The user ids of every service, as credentials_for() gives them.
 std::vector<Credentials> service_credentials(const Config& config, const Credentials& fallback);

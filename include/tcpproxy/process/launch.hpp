@@ -11,6 +11,7 @@
 #include "tcpproxy/core/fd.hpp"
 
 #include <memory>
+#include <optional>
 
 namespace tcpproxy::launch {
 
@@ -19,8 +20,19 @@ namespace tcpproxy::launch {
 void use_spawner(std::shared_ptr<SpawnerClient> spawner, const Credentials& fallback);
 
 // Starts spec as the service user `user`. Without a spawner the program gets
-// our own identity (we are not root, or we already are that user).
+// our own identity (we are not root, or we already are that user). With
+// one, only spec.handler and the stdio descriptors travel: the spawner takes
+// program, arguments, environment and user from its configuration.
 Child program(const Child::Spec& spec, const Identity& user);
+
+// Which program of `service` (a section of `config`) with these variables,
+// for Child::Spec::handler; nullopt when the service is not in `config`.
+std::optional<HandlerRef> handler_ref(const Config& config, const Service* service, HandlerRole role,
+                                      Variables variables);
+
+// True once the spawner (there is one) has died: logged once. Programs can
+// no longer start, so services that need one refuse connections.
+bool spawner_lost();
 
 // Starts spec with our own identity, spawner or not: for a program no service
 // owns (the exit handler of a session that matched no service section).

@@ -7,8 +7,11 @@
 // (spawn_protocol.hpp): it starts handler programs as their service's user
 // (the client socket arrives as SCM_RIGHTS and is closed again as soon as the
 // program has it), binds ports a reload adds, and removes the pidfile when the
-// daemon ends. What it agrees to is its own reading of the configuration
-// (spawn_protocol.hpp), re-read on reload, never the daemon's word; on reload
+// daemon ends. The daemon names only which service's program (exec handler,
+// acp, exit handler) and the per-session variables; program, arguments,
+// user and environment come from the spawner's own copy of the
+// configuration (spawn_protocol.hpp), re-read on reload, never from the
+// daemon; on reload
 // it also hands the daemon the file's text, which the daemon may not be
 // allowed to read itself, as a sealed in-memory file.
 #include "tcpproxy/process/child.hpp"
@@ -30,15 +33,23 @@ class SpawnerClient {
 public:
     explicit SpawnerClient(Fd channel) : channel_(std::move(channel)) {}
 
-    // Starts spec.argv as `as`. Throws std::system_error with the spawner's
-    // reason ("execve(/x): No such file...", "not allowed: ...").
-    Child spawn(const Child::Spec& spec, const Credentials& as);
+    // Starts the service program spec.handler names, with spec's stdio; the
+    // spawner takes program, arguments, environment and user from its own
+    // configuration. Throws std::system_error with the spawner's reason
+    // ("execve(/x): No such file...", "not allowed: ...").
+    Child spawn(const Child::Spec& spec);
     // A listening socket bound by the spawner. Throws std::system_error.
     Fd listen(const Endpoint& where, bool v6only, int backlog);
     // The spawner re-reads the configuration file, adopts it if it is valid,
     // and hands over the bytes it read (or why it could not read them).
     // Throws std::system_error when the spawner does not answer properly.
-    Result<std::string> reload();
+    struct Reloaded {
+        std::string text;
+        std::uint32_t generation = 0; // the spawner's number for it; 0: it did not adopt it
+    };
+    Result<Reloaded> reload();
+    // False once the spawner is gone (its end of the channel closed).
+    bool alive() const;
 
     void close() { channel_.reset(); }
 

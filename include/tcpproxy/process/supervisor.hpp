@@ -100,7 +100,9 @@ struct HandlerLimits {
 // collected, in its own process group, with no other descriptor: as
 // `identity` (the service's user), or with our own when there is none (a
 // session that matched no service).
+// `handler` names it for the privileged spawner (launch::program).
 HandlerRun run_exit_handler(const std::vector<std::string>& argv, int stdin_fd, const std::vector<std::string>& env,
-                            const std::optional<Identity>& identity, const HandlerLimits& limits = {});
+                            const std::optional<Identity>& identity, const HandlerLimits& limits = {},
+                            const std::optional<HandlerRef>& handler = std::nullopt);
 
 } // namespace tcpproxy

@@ -118,6 +118,11 @@ public:
     CaptureWriter(const CaptureWriter&) = delete;
     CaptureWriter& operator=(const CaptureWriter&) = delete;
 
+    // writefile-limit: once the file would grow beyond `bytes` (0: no limit)
+    // further records are dropped, and the DROP records (written at the
+    // close, beyond the limit) say how much. Before the first record().
+    void limit_file(std::uint64_t bytes);
+
     void record(Direction d, const char* data, std::size_t n) noexcept;
     // Writes what is buffered, waits for the writer thread, closes the file.
     // Idempotent; the destructor calls it. Blocks as long as the disk does.
@@ -145,6 +150,8 @@ private:
     std::string queued_;                   // appended by record(), swapped out by run()
     PendingDrop pending_[2];
     std::uint64_t dropped_ = 0;
+    std::uint64_t file_limit_ = 0;         // 0: none
+    std::uint64_t file_bytes_ = 0;         // queued for the file so far, in all
     std::string error_;
     bool closing_ = false;
     bool failed_ = false;

@@ -61,7 +61,8 @@ public:
     // when handling is inactive, the file is removed. Runs once; blocks for
     // at most limits.time while a handler runs.
     SessionLogOutcome finish(Status status, const SessionHandling& handling, const std::vector<std::string>& env,
-                             const std::optional<Identity>& identity = std::nullopt, const HandlerLimits& limits = {});
+                             const std::optional<Identity>& identity = std::nullopt, const HandlerLimits& limits = {},
+                             const std::optional<HandlerRef>& handler = std::nullopt);
 
     const std::string& path() const { return path_; }
 
@@ -80,6 +81,7 @@ struct ExitJob {
     SessionHandling handling;
     std::vector<std::string> env;             // NAME=VALUE, all §5 variables
     std::optional<Identity> identity;         // the service's user
+    std::optional<HandlerRef> handler;        // the service's exit handler, for the spawner
     std::uint64_t session = 0;
 };
 

@@ -15,6 +15,7 @@
 #include "tcpproxy/process/child.hpp"
 #include "tcpproxy/report/capture.hpp"
 #include "tcpproxy/report/reaper.hpp"
+#include "tcpproxy/session/client_limit.hpp"
 
 #include <pthread.h>
 
@@ -70,6 +71,7 @@ private:
     bool prepare();
     bool identify();
     void match_section();
+    bool denied_at_once() const;
     Result<void> take_proxy_header();
     void name_client();
     void find_original_destination();
@@ -80,7 +82,7 @@ private:
     bool send_proxy_header();
     void open_capture();
 
-    Result<Child> start_program(const std::vector<std::string>& argv, int in_out, Fd& err_read);
+    Result<Child> start_program(const std::vector<std::string>& argv, HandlerRole role, int in_out, Fd& err_read);
     bool refuse(Status status, std::string reason);
     void on_relay_end(const RelayOutcome& out, bool to_server);
     void end(Status status, std::string reason, bool reset_client = false, bool reset_server = false);
@@ -100,6 +102,7 @@ private:
     SessionRecord record_;
     Activity activity_;
     int failures_ = 0;
+    ClientSlot client_slot_;                 // counts this session against its client (max-per-client)
     bool peer_known_ = false; // record_.client came with the socket: no getpeername
 
     std::mutex mutex_;                  // guards everything below (never held while blocking)
