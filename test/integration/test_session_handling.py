@@ -75,7 +75,8 @@ def one_status(binary, body, listen, scenario, want, more=None):
     check(f"status={want}" in env["_stdin"], f"the logfile on stdin holds the end line: {env['_stdin'][:300]!r}")
     check(poll_until(lambda: not os.listdir(sess), 5), f"logfile removed after processing: {os.listdir(sess)}")
     check(poll_until(lambda: f"handler saw {want}" in stderr_text(p), 5), "the handler's stderr is logged")
-    check("exit code 0" in stderr_text(p), "the handler's exit code is logged")
+    # Logged once the handler has been reaped, which may be after its stderr line.
+    check(poll_until(lambda: "exit code 0" in stderr_text(p), 5), "the handler's exit code is logged")
     if more:
         more(env, p)
     return p
