@@ -66,29 +66,28 @@ def held_sessions_cost_two_threads_each_and_are_kept(binary):
     b = Backend(hold)
     port = free_port()
     p = daemon(binary, b.port, port)
-    try:
-        wait_listening(LO4, port, p)
+    def open_round(what):
         clients = []
         for _ in range(HELD):
             s = connect(LO4, port)
-            check_eq(recv_exact(s, 1), b"H", "a held session is served")
+            check_eq(recv_exact(s, 1), b"H", what)
             clients.append(s)
+        return clients
+    try:
+        wait_listening(LO4, port, p)
+        clients = open_round("a held session is served")
         n = threads_of(p.pid)
         check(2 * HELD <= n <= 2 * HELD + 2 * PRESTART + OTHER_THREADS,
               f"{n} threads while {HELD} sessions are held (want about {2 * HELD})")
         release.set()
         for s in clients:
             s.close()
-        check(poll_until(lambda: stderr_text(p).count("event=end") >= HELD, scaled(30)),
+        check(poll_until(lambda: stderr_text(p).count("event=end") >= HELD, 30),
               "the first round's sessions never ended")
         # The slots are kept: a second round of the same size makes no thread
         # (but for one slot or two: a slot is freed just after its end line).
         release.clear()
-        clients = []
-        for _ in range(HELD):
-            s = connect(LO4, port)
-            check_eq(recv_exact(s, 1), b"H", "a held session is served again")
-            clients.append(s)
+        clients = open_round("a held session is served again")
         again = threads_of(p.pid)
         check(again <= n + 4, f"a second round of {HELD} sessions made threads: {again} > {n}")
         release.set()
