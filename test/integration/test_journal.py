@@ -27,8 +27,8 @@ UNSHARE = require_tool("unshare", "util-linux")
 # the journal's directory on a tmpfs of its own, the test's socket bound onto its path.
 NAMESPACE_SCRIPT = r"""
 set -e
-mount --make-rprivate /
 mount -t tmpfs tmpfs /run
+mount --make-rprivate /run
 mkdir -p /run/systemd/journal
 mount -t tmpfs tmpfs /run/systemd/journal
 touch /run/systemd/journal/socket
@@ -57,6 +57,17 @@ def parse_entry(data):
     return fields
 
 
+def unshare_argv():
+    """`unshare -m` makes every mount private (its default). Inside a chroot
+    whose root is not a mount point (a fresh CI root) that step fails; there
+    propagation is left as it is, and the script makes /run private as soon
+    as it is mounted."""
+    probe = subprocess.run([UNSHARE, "-m", "true"], capture_output=True, text=True)
+    if probe.returncode == 0:
+        return [UNSHARE, "-m"]
+    return [UNSHARE, "-m", "--propagation", "unchanged"]
+
+
 def journal_daemon(binary, args):
     """tcpproxy with stderr as a fake journal stream; returns (process, journal socket, stderr peer)."""
     path = scratch("journal.socket")
@@ -68,7 +79,7 @@ def journal_daemon(binary, args):
     st = os.fstat(theirs.fileno())
     env = dict(os.environ, JOURNAL_STREAM=f"{st.st_dev}:{st.st_ino}", JOURNAL_TEST_SOCKET=path)
     args = [str(a) for a in args]
-    p = subprocess.Popen([UNSHARE, "-m", "sh", "-c", NAMESPACE_SCRIPT, "sh", binary, *user_args(args), *args],
+    p = subprocess.Popen([*unshare_argv(), "sh", "-c", NAMESPACE_SCRIPT, "sh", binary, *user_args(args), *args],
                          stdin=subprocess.DEVNULL, stdout=theirs.fileno(), stderr=theirs.fileno(), env=env,
                          close_fds=True)
     theirs.close()
