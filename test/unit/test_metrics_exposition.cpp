@@ -4,6 +4,8 @@
 #include "tcpproxy/metrics/counters.hpp"
 #include "tcpproxy/metrics/exposition.hpp"
 
+#include "scratch.hpp"
+
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
@@ -13,17 +15,9 @@
 
 using namespace tcpproxy;
 using namespace tcpproxy::metrics;
+using tcpproxy::test::lines_of;
 
 namespace {
-
-std::vector<std::string> lines_of(const std::string& text)
-{
-    std::vector<std::string> out;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);)
-        out.push_back(line);
-    return out;
-}
 
 Snapshot sample()
 {

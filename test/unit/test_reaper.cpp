@@ -25,19 +25,11 @@ using namespace tcpproxy;
 using tcpproxy::test::TempDir;
 using tcpproxy::test::slurp;
 using tcpproxy::test::entries;
+using tcpproxy::test::lines_of;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 namespace {
-
-std::vector<std::string> lines_of(const std::string& text)
-{
-    std::vector<std::string> out;
-    std::istringstream in(text);
-    for (std::string l; std::getline(in, l);)
-        out.push_back(l);
-    return out;
-}
 
 // Index of the first line holding `what`, or -1.
 long find_line(const std::vector<std::string>& lines, const std::string& what)
