@@ -89,8 +89,6 @@ bool drain(int fd, Lines& lines)
     }
 }
 
-} // namespace
-
 std::pair<Fd, Fd> stderr_pipe()
 {
     int p[2];
@@ -160,6 +158,8 @@ ChildEnd supervise(Child& child, Fd& err, const Supervision& how)
     return end;
 }
 
+} // namespace
+
 Result<Supervisor> Supervisor::start(Child::Spec spec, const std::optional<Identity>& user)
 {
     try {
@@ -175,8 +175,8 @@ Result<Supervisor> Supervisor::start(Child::Spec spec, const std::optional<Ident
 
 ChildEnd Supervisor::wait(const Supervision& how) { return supervise(child_, err_, how); }
 
-ChildEnd watch_child(Child& child, Fd& err, const Activity& activity, std::int64_t deadline_ms,
-                     std::int64_t grace_ms, const std::string& label, std::uint64_t session_id)
+ChildEnd watch_session_program(Supervisor& program, const Activity& activity, std::int64_t deadline_ms,
+                               std::int64_t grace_ms, const std::string& label, std::uint64_t session_id)
 {
     // The session id goes into the text too: stderr and syslog show no attributes.
     const std::string prefix = "session=" + std::to_string(session_id) + " " + label + ": ";
@@ -188,7 +188,7 @@ ChildEnd watch_child(Child& child, Fd& err, const Activity& activity, std::int64
     // warning. Bounded: a program that writes without end costs a count.
     how.max_lines = max_handler_stderr_lines;
     how.on_line = [&](const std::string& line) { log::info(prefix + line, session_id); };
-    return supervise(child, err, how);
+    return program.wait(how);
 }
 
 HandlerRun run_exit_handler(const std::vector<std::string>& argv, int stdin_fd, const std::vector<std::string>& env,

@@ -14,7 +14,6 @@
 #include "tcpproxy/process/environment.hpp"
 #include "tcpproxy/process/launch.hpp"
 #include "tcpproxy/session/proxy_protocol.hpp"
-#include "tcpproxy/process/supervisor.hpp"
 #include "tcpproxy/session/client_limit.hpp"
 #include "tcpproxy/session/client_name.hpp"
 #include "relay.hpp"
@@ -303,13 +302,12 @@ bool Session::access_allowed()
     if (s.acp.empty())
         return true;
 
-    Fd err_read;
-    auto child = start_program({s.acp}, HandlerRole::acp, -1, err_read);
+    auto child = start_program({s.acp}, HandlerRole::acp, -1);
     if (!child) {
         metrics::counters().acp_run(true);
         return refuse(Status::access, "acp " + s.acp + ": " + child.error().message);
     }
-    const auto out = watch_child(*child, err_read, activity_, connect_deadline(s, activity_), 0, "acp", record_.id);
+    const auto out = watch_session_program(*child, activity_, connect_deadline(s, activity_), 0, "acp", record_.id);
     metrics::counters().acp_run(out.kind != ChildEnd::Kind::exited || !WIFEXITED(out.wait_status) ||
                                 WEXITSTATUS(out.wait_status) != 0);
     switch (out.kind) {
@@ -337,37 +335,26 @@ void Session::run_handler()
     if (flags >= 0)
         ::fcntl(client_.get(), F_SETFL, flags & ~O_NONBLOCK);
 
-    Fd err_read;
-    auto child = start_program(s.exec, HandlerRole::exec, client_.get(), err_read);
+    auto child = start_program(s.exec, HandlerRole::exec, client_.get());
     if (!child) {
         end(Status::proxy, "handler " + s.exec.front() + ": " + child.error().message);
         return;
     }
     // No idle timeout: the handler owns the connection until it exits.
-    const auto out = watch_child(*child, err_read, activity_, -1, handler_grace_ms, "handler", record_.id);
+    const auto out = watch_session_program(*child, activity_, -1, handler_grace_ms, "handler", record_.id);
     if (!(WIFEXITED(out.wait_status) && WEXITSTATUS(out.wait_status) == 0))
         end(Status::proxy, "handler " + s.exec.front() + ": " + describe_wait_status(out.wait_status));
 }
 
 // A program of this session (acp, handler) as the section's user, with the
-// session's variables; `in_out` its stdin and stdout (-1: /dev/null), its
-// stderr coming back through `err_read`.
-Result<Child> Session::start_program(const std::vector<std::string>& argv, HandlerRole role, int in_out,
-                                     Fd& err_read)
+// session's variables; `in_out` its stdin and stdout (-1: /dev/null).
+Result<Supervisor> Session::start_program(const std::vector<std::string>& argv, HandlerRole role, int in_out)
 {
     const Service& s = *record_.service;
-    auto [read_end, write_end] = stderr_pipe();
     auto vars = session_variables(record_, VariableStage::handler, main_pid_);
-    Child::Spec spec{argv, build_environment(vars, s.var_prefix, config_->empty_env, environ), in_out, in_out,
-                     write_end.get()};
+    Child::Spec spec{argv, build_environment(vars, s.var_prefix, config_->empty_env, environ), in_out, in_out};
     spec.handler = launch::handler_ref(*config_, &s, role, std::move(vars));
-    try {
-        Child child = launch::program(spec, s.user);
-        err_read = std::move(read_end);
-        return child;
-    } catch (const std::exception& e) {
-        return fail(e.what());
-    }
+    return Supervisor::start(std::move(spec), s.user);
 }
 
 bool Session::connect(RedirectAction redirect)

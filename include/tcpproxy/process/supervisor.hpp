@@ -63,19 +63,13 @@ private:
     Fd err_;
 };
 
-// The same watch for a program started elsewhere: `err` is the read end of
-// its stderr pipe (from stderr_pipe()), invalid when there is none.
-ChildEnd supervise(Child& child, Fd& err, const Supervision& how);
-
-// A pipe for a child's stderr: {read end (non-blocking, ours), write end (the child's)}.
-std::pair<Fd, Fd> stderr_pipe();
-
-// A session's program (exec handler, acp): each stderr line logged at once as
-// a warning with the session id, "session=ID LABEL: line"; ended at the
+// A session's program (exec handler, acp), started with Supervisor::start:
+// each stderr line logged at once (info) with the session id,
+// "session=ID LABEL: line"; ended at the
 // deadline (deadline_ms < 0: none) or when the session stops, with SIGTERM and
 // SIGKILL `grace_ms` later.
-ChildEnd watch_child(Child& child, Fd& err, const Activity& activity, std::int64_t deadline_ms,
-                     std::int64_t grace_ms, const std::string& label, std::uint64_t session_id);
+ChildEnd watch_session_program(Supervisor& program, const Activity& activity, std::int64_t deadline_ms,
+                               std::int64_t grace_ms, const std::string& label, std::uint64_t session_id);
 
 // How one exit handler run went; the caller logs it.
 struct HandlerRun {

@@ -13,6 +13,7 @@
 #include "tcpproxy/core/error.hpp"
 #include "tcpproxy/core/fd.hpp"
 #include "tcpproxy/process/child.hpp"
+#include "tcpproxy/process/supervisor.hpp"
 #include "tcpproxy/report/capture.hpp"
 #include "tcpproxy/report/reaper.hpp"
 #include "tcpproxy/session/client_limit.hpp"
@@ -82,7 +83,7 @@ private:
     bool send_proxy_header();
     void open_capture();
 
-    Result<Child> start_program(const std::vector<std::string>& argv, HandlerRole role, int in_out, Fd& err_read);
+    Result<Supervisor> start_program(const std::vector<std::string>& argv, HandlerRole role, int in_out);
     bool refuse(Status status, std::string reason);
     void on_relay_end(const RelayOutcome& out, bool to_server);
     void end(Status status, std::string reason, bool reset_client = false, bool reset_server = false);
