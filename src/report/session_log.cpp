@@ -47,7 +47,10 @@ void log_handler_run(const ExitJob& job, const HandlerRun& run)
 SessionLog::SessionLog(const std::string& dir, const std::string& logname, pid_t pid, std::uint64_t session_id)
     : path_(dir + '/' + status_file_name(logname, pid, session_id) + ".log")
 {
-    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+    // Read-write: this descriptor, rewound, is the exit handler's stdin, so
+    // whatever is put at the path later (a FIFO that would block an open())
+    // is never opened.
+    fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
                  session_log_mode);
     if (fd_ < 0)
         throw sys_error("open(" + path_ + ")");
@@ -79,7 +82,7 @@ void SessionLog::append(std::string_view line) noexcept
                 c = ' ';
         text += '\n';
         std::lock_guard lock(mutex_);
-        if (fd_ < 0)
+        if (fd_ < 0 || sealed_)
             return;
         std::size_t done = 0;
         while (done < text.size()) {
@@ -110,11 +113,18 @@ void SessionLog::close() noexcept
     }
 }
 
+void SessionLog::seal() noexcept
+{
+    std::lock_guard lock(mutex_);
+    sealed_ = true;
+}
+
 SessionLogOutcome SessionLog::finish(Status status, const SessionHandling& handling,
                                      const std::vector<std::string>& env, const std::optional<Identity>& identity,
                                      const HandlerLimits& limits, const std::optional<HandlerRef>& handler)
 {
     SessionLogOutcome out;
+    Fd input; // the descriptor made with O_EXCL: the handler's stdin, never reopened by path
     {
         // Late append() calls return at once from here on instead of
         // waiting for the exit handler.
@@ -127,20 +137,24 @@ SessionLogOutcome SessionLog::finish(Status status, const SessionHandling& handl
         finished_ = true;
         if (!append_error_.empty())
             out.errors.push_back(append_error_);
-        if (fd_ >= 0 && ::close(std::exchange(fd_, -1)) != 0)
-            out.errors.push_back(errno_text("close(" + path_ + ")"));
+        input.reset(std::exchange(fd_, -1));
     }
 
     const bool selected = handling.active() && (handling.exit_codes & status_bit(status)) != 0;
+    const bool process = selected && handling.mode == SessionMode::process;
+    if (!process && input && ::close(input.release()) != 0)
+        out.errors.push_back(errno_text("close(" + path_ + ")"));
     if (selected && handling.mode == SessionMode::keep) {
         out.action = SessionLogOutcome::Action::kept;
         return out;
     }
-    if (selected && handling.mode == SessionMode::process) {
-        Fd input(::open(path_.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
-        if (input.get() < 0) {
+    if (process) {
+        if (!input) {
             out.handler = HandlerRun{};
-            out.handler->error = errno_text("open(" + path_ + ")");
+            out.handler->error = "no descriptor for " + path_ + " (closed before its end)";
+        } else if (::lseek(input.get(), 0, SEEK_SET) < 0) {
+            out.handler = HandlerRun{};
+            out.handler->error = errno_text("lseek(" + path_ + ")");
         } else {
             out.handler = run_exit_handler(handling.exit_handler, input.get(), env, identity, limits, handler);
         }
@@ -183,7 +197,12 @@ void ExitHandlerPool::submit(ExitJob job)
         finish_session_log(job, limits_);
         return;
     }
-    job.log->close();
+    // A queued job keeps its logfile's descriptor only when the handler will
+    // read it (at most max_queued of them); the others need none.
+    if (job.handling.mode == SessionMode::process && (job.handling.exit_codes & status_bit(job.status)) != 0)
+        job.log->seal();
+    else
+        job.log->close();
     std::unique_lock lock(mutex_);
     if (draining_ || queue_.size() >= max_queued_) {
         lock.unlock();
