@@ -38,7 +38,7 @@ def a_descriptor_inherited_at_start_is_closed_before_the_privilege_drop(binary):
     b = Backend(echo(b"HI\n"))
     port = free_port()
     secret = write_file("shadow", "root:$6$secret:19000::::::\n", mode=0o600)
-    fd = os.open(secret, os.O_RDONLY)  # inheritable: no O_CLOEXEC on an os.set_inheritable fd
+    fd = os.open(secret, os.O_RDONLY)  # as a parent shell might leave it open
     os.set_inheritable(fd, True)
     err = open(scratch("stderr.inherited"), "wb")
     try:

@@ -7,13 +7,14 @@ socket that swallows every query (timeout 10 s: the old code waited that long pe
 import ctypes
 import os
 import socket
+import subprocess
 import sys
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from proxytest import (LO4, Backend, check, connect, echo, free_port, main, poll_until, recv_exact,  # noqa: E402
-                       require_root, scaled, start, stderr_text, test, wait_listening, write_file)
+from proxytest import (IN_CI, LO4, Backend, check, connect, echo, fail, free_port, main, poll_until,  # noqa: E402
+                       recv_exact, require_root, scaled, skip, start, stderr_text, test, wait_listening, write_file)
 
 BUDGET = 2.0
 CLONE_NEWNS = 0x00020000
@@ -49,6 +50,10 @@ def private_resolver(resolv_conf, hosts, nsswitch):
 
 def start_with_dead_resolver(binary, conf_text, port):
     require_root("a private mount namespace with its own /etc/resolv.conf")
+    probe = subprocess.run(["unshare", "-m", "true"], stdin=subprocess.DEVNULL, capture_output=True)
+    if probe.returncode != 0:
+        why = f"no private mount namespace here (unshare -m: {probe.stderr.decode(errors='replace').strip()})"
+        fail(why + ", and CI=true") if IN_CI else skip(why)
     dns = silent_resolver()
     resolv = write_file("resolv.conf", f"nameserver {dns.getsockname()[0]}\noptions timeout:10 attempts:1\n")
     hosts = write_file("hosts", "127.0.0.1 localhost\n")
