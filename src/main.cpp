@@ -58,6 +58,7 @@ int status(const CommandLine& cl)
 
 int run(const CommandLine& cl)
 {
+    close_inherited_descriptors();
     for (const auto& what : adopt_activated_sockets())
         std::cerr << "tcpproxy: socket activation: ignoring " << what << " (not a TCP socket we can use)\n";
     const bool inetd_socket = is_connected_tcp_socket(0);

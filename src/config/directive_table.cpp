@@ -5,9 +5,11 @@
 #include "directive_table.hpp"
 
 #include "tcpproxy/config/values.hpp"
+#include "tcpproxy/core/text.hpp"
 #include "tcpproxy/grammar/values.hpp"
 
 #include <array>
+#include <charconv>
 
 namespace tcpproxy::config {
 
@@ -132,6 +134,27 @@ void apply_exit_handler(DirectiveUse& u) {
 
 void apply_max_sessions(DirectiveUse& u) {
     set(u, u.global.max_sessions, value(u, grammar::max_sessions).value_or(1024));
+}
+
+// COUNT [BYTES], each 0 (no limit) or a number up to 2^50. Read here, not by
+// a grammar rule: the grammar room is being rewritten (to be ported there).
+void apply_session_keep_limit(DirectiveUse& u) {
+    KeepLimit limit;
+    std::uint64_t* fields[] = {&limit.files, &limit.bytes};
+    bool valid = true;
+    for (std::size_t i = 0; i < u.directive.arguments.size(); ++i) {
+        const auto& a = arg(u, i);
+        std::uint64_t n = 0;
+        const auto [end, ec] = std::from_chars(a.text.data(), a.text.data() + a.text.size(), n);
+        if (a.text.empty() || ec != std::errc{} || end != a.text.data() + a.text.size() || n > (std::uint64_t{1} << 50)) {
+            u.report.error(position(u, a), "session-keep-limit " + std::string(i == 0 ? "COUNT " : "BYTES ") +
+                                               text::quoted(a.text) + " is not 0 (no limit) or a number up to 2^50");
+            valid = false;
+            continue;
+        }
+        *fields[i] = n;
+    }
+    set_parsed(u, u.global.session_keep_limit, valid ? std::optional(limit) : std::nullopt);
 }
 
 // --- service ------------------------------------------------------------
@@ -262,6 +285,8 @@ const std::array table{
     DirectiveSpec{"exit-code", S::global_only, 1, many, "exit-code NAME[,NAME...]", apply_exit_code},
     DirectiveSpec{"exit-handler", S::global_only, 1, many, "exit-handler PROGRAM [ARG...]", apply_exit_handler},
     DirectiveSpec{"max-sessions", S::global_only, 1, 1, "max-sessions N", apply_max_sessions},
+    DirectiveSpec{"session-keep-limit", S::global_only, 1, 2, "session-keep-limit COUNT [BYTES]",
+                  apply_session_keep_limit},
     DirectiveSpec{"metrics", S::global_only, 1, 1, "metrics ADDRESS:PORT", apply_metrics},
     DirectiveSpec{"metrics-acl", S::global_only, 1, many, "metrics-acl [+|-]ADDR[/MASK][, ...]", apply_metrics_acl},
 

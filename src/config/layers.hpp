@@ -68,6 +68,7 @@ struct GlobalLayer {
     Slot<StatusSet> exit_codes;
     Slot<std::vector<std::string>> exit_handler;
     Slot<unsigned> max_sessions;
+    Slot<KeepLimit> session_keep_limit;
     Slot<Endpoint> metrics;
     Slot<Acl> metrics_acl; // repeated lines add up, as acl's do
 };

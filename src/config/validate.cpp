@@ -78,6 +78,8 @@ std::shared_ptr<Config> validate(const ast::Directives& directives, const std::v
     config->file = file;
     set_globals(*config, tree.global);
     config->session = check_session(tree.global, report);
+    if (tree.global.session_keep_limit)
+        config->session.keep_limit = tree.global.session_keep_limit->value;
 
     check_exclusive(tree.defaults, report);
     if (tree.ports.empty())

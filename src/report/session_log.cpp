@@ -6,13 +6,17 @@
 #include "tcpproxy/core/fd.hpp"
 #include "tcpproxy/log/log.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <exception>
+#include <map>
+#include <tuple>
 #include <utility>
 
 namespace tcpproxy {
@@ -42,12 +46,105 @@ void log_handler_run(const ExitJob& job, const HandlerRun& run)
         log::error(who + ": " + run.error, job.session);
 }
 
+// The kept logfiles of each session directory, oldest first, so that
+// session-keep-limit costs no directory scan per session: one scan when this
+// process first keeps a file there (for what earlier runs kept), then the
+// files it keeps itself.
+class KeptLogs {
+public:
+    static KeptLogs& instance()
+    {
+        static KeptLogs kept;
+        return kept;
+    }
+
+    // `path` was just kept: removes the oldest kept files beyond `limit`
+    // (never `path` itself), each one logged.
+    void add(const std::string& dir, const std::string& path, const KeepLimit& limit, std::uint64_t session)
+    {
+        std::lock_guard lock(mutex_);
+        auto [it, fresh] = dirs_.try_emplace(dir);
+        Dir& d = it->second;
+        if (fresh)
+            scan(dir, d);
+        struct stat st {};
+        d.push({path, ::lstat(path.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0});
+        while (d.files.size() > 1 && ((limit.files && d.files.size() > limit.files) ||
+                                      (limit.bytes && d.bytes > limit.bytes))) {
+            const File oldest = d.pop();
+            if (::unlink(oldest.path.c_str()) == 0)
+                log::notice("session logfile removed: " + oldest.path + " (session-keep-limit " +
+                                std::to_string(limit.files) + " " + std::to_string(limit.bytes) + ")",
+                            session);
+            else if (errno != ENOENT) // ENOENT: someone else removed it already
+                log::error("session logfile: " + errno_text("unlink(" + oldest.path + ")"), session);
+        }
+    }
+
+private:
+    struct File {
+        std::string path;
+        std::uint64_t bytes = 0;
+    };
+    struct Dir {
+        std::deque<File> files;
+        std::uint64_t bytes = 0;
+        void push(File f)
+        {
+            bytes += f.bytes;
+            files.push_back(std::move(f));
+        }
+        File pop()
+        {
+            File f = std::move(files.front());
+            files.pop_front();
+            bytes -= std::min(bytes, f.bytes);
+            return f;
+        }
+    };
+
+    // What earlier runs kept: our own user's LOGNAME.PID.SESSIONID.log
+    // regular files whose process is gone (a live one may still be writing
+    // its file), oldest first.
+    static void scan(const std::string& dir, Dir& d)
+    {
+        DIR* dp = ::opendir(dir.c_str());
+        if (!dp)
+            return;
+        std::vector<std::tuple<std::int64_t, long, std::string, std::uint64_t>> found;
+        while (const dirent* e = ::readdir(dp)) {
+            const std::string_view name = e->d_name;
+            if (!name.ends_with(".log"))
+                continue;
+            const auto parsed = parse_status_file_name(name.substr(0, name.size() - 4));
+            struct stat st {};
+            if (!parsed || ::fstatat(::dirfd(dp), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
+                st.st_uid != ::geteuid())
+                continue;
+            if (parsed->pid == ::getpid() || ::kill(parsed->pid, 0) == 0 || errno != ESRCH)
+                continue;
+            found.emplace_back(st.st_mtim.tv_sec, st.st_mtim.tv_nsec, dir + '/' + e->d_name,
+                               static_cast<std::uint64_t>(st.st_size));
+        }
+        ::closedir(dp);
+        std::sort(found.begin(), found.end());
+        for (auto& [sec, nsec, path, bytes] : found)
+            d.push({std::move(path), bytes});
+    }
+
+    std::mutex mutex_;
+    std::map<std::string, Dir> dirs_;
+};
+
 } // namespace
 
 SessionLog::SessionLog(const std::string& dir, const std::string& logname, pid_t pid, std::uint64_t session_id)
     : path_(dir + '/' + status_file_name(logname, pid, session_id) + ".log")
 {
-    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+    // Read-write: this descriptor, rewound, is the exit handler's stdin, so
+    // whatever is put at the path later (a FIFO that would block an open())
+    // is never opened.
+    fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
                  session_log_mode);
     if (fd_ < 0)
         throw sys_error("open(" + path_ + ")");
@@ -79,7 +176,7 @@ void SessionLog::append(std::string_view line) noexcept
                 c = ' ';
         text += '\n';
         std::lock_guard lock(mutex_);
-        if (fd_ < 0)
+        if (fd_ < 0 || sealed_)
             return;
         std::size_t done = 0;
         while (done < text.size()) {
@@ -110,11 +207,18 @@ void SessionLog::close() noexcept
     }
 }
 
+void SessionLog::seal() noexcept
+{
+    std::lock_guard lock(mutex_);
+    sealed_ = true;
+}
+
 SessionLogOutcome SessionLog::finish(Status status, const SessionHandling& handling,
                                      const std::vector<std::string>& env, const std::optional<Identity>& identity,
                                      const HandlerLimits& limits, const std::optional<HandlerRef>& handler)
 {
     SessionLogOutcome out;
+    Fd input; // the descriptor made with O_EXCL: the handler's stdin, never reopened by path
     {
         // Late append() calls return at once from here on instead of
         // waiting for the exit handler.
@@ -127,20 +231,24 @@ SessionLogOutcome SessionLog::finish(Status status, const SessionHandling& handl
         finished_ = true;
         if (!append_error_.empty())
             out.errors.push_back(append_error_);
-        if (fd_ >= 0 && ::close(std::exchange(fd_, -1)) != 0)
-            out.errors.push_back(errno_text("close(" + path_ + ")"));
+        input.reset(std::exchange(fd_, -1));
     }
 
     const bool selected = handling.active() && (handling.exit_codes & status_bit(status)) != 0;
+    const bool process = selected && handling.mode == SessionMode::process;
+    if (!process && input && ::close(input.release()) != 0)
+        out.errors.push_back(errno_text("close(" + path_ + ")"));
     if (selected && handling.mode == SessionMode::keep) {
         out.action = SessionLogOutcome::Action::kept;
         return out;
     }
-    if (selected && handling.mode == SessionMode::process) {
-        Fd input(::open(path_.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
-        if (input.get() < 0) {
+    if (process) {
+        if (!input) {
             out.handler = HandlerRun{};
-            out.handler->error = errno_text("open(" + path_ + ")");
+            out.handler->error = "no descriptor for " + path_ + " (closed before its end)";
+        } else if (::lseek(input.get(), 0, SEEK_SET) < 0) {
+            out.handler = HandlerRun{};
+            out.handler->error = errno_text("lseek(" + path_ + ")");
         } else {
             out.handler = run_exit_handler(handling.exit_handler, input.get(), env, identity, limits, handler);
         }
@@ -164,8 +272,10 @@ void finish_session_log(ExitJob& job, const HandlerLimits& limits)
     const auto out = job.log->finish(job.status, job.handling, job.env, job.identity, limits, job.handler);
     if (out.handler)
         log_handler_run(job, *out.handler);
-    if (out.action == SessionLogOutcome::Action::kept)
+    if (out.action == SessionLogOutcome::Action::kept) {
         log::info("session logfile kept: " + job.log->path(), job.session);
+        KeptLogs::instance().add(job.handling.dir, job.log->path(), job.handling.keep_limit, job.session);
+    }
     for (const auto& e : out.errors)
         log::error("session logfile: " + e, job.session);
 }
@@ -183,7 +293,12 @@ void ExitHandlerPool::submit(ExitJob job)
         finish_session_log(job, limits_);
         return;
     }
-    job.log->close();
+    // A queued job keeps its logfile's descriptor only when the handler will
+    // read it (at most max_queued of them); the others need none.
+    if (job.handling.mode == SessionMode::process && (job.handling.exit_codes & status_bit(job.status)) != 0)
+        job.log->seal();
+    else
+        job.log->close();
     std::unique_lock lock(mutex_);
     if (draining_ || queue_.size() >= max_queued_) {
         lock.unlock();

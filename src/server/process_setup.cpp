@@ -5,13 +5,24 @@
 #include "tcpproxy/net/socket.hpp"
 #include "tcpproxy/process/identity.hpp"
 #include "tcpproxy/process/launch.hpp"
+#include "tcpproxy/server/server.hpp"
 
 #include <signal.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <algorithm>
 
 namespace tcpproxy {
+
+void close_inherited_descriptors()
+{
+    // sd_listen_fds(0): how many systemd passed us, leaving LISTEN_* for
+    // adopt_activated_sockets(). closefrom(3) (glibc: close_range(2), else
+    // /proc/self/fd) closes the rest.
+    const int passed = std::max(0, ::sd_listen_fds(0));
+    ::closefrom(SD_LISTEN_FDS_START + passed);
+}
 
 void prepare_process_signals()
 {

@@ -242,7 +242,15 @@ Result<void> Session::take_proxy_header()
 void Session::name_client()
 {
     const IpAddress ip = record_.client.ip.unmapped();
-    record_.client_name = config_->resolve_names ? confirmed_client_name(ip, host_name_of(ip), forward_addresses) : ip.str();
+    record_.client_name = ip.str();
+    if (!config_->resolve_names)
+        return;
+    if (auto name = client_name_within(ip, activity_))
+        record_.client_name = std::move(*name);
+    else if (!activity_.stopping())
+        log::notice("session=" + std::to_string(record_.id) + " client name of " + ip.str() + " not found within " +
+                        std::to_string(name_lookup_budget_ms / 1000) + " s; named by its address",
+                    record_.id);
 }
 
 void Session::find_original_destination()

@@ -10,7 +10,11 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from proxytest import check, check_eq, fail, main, require_tool, scaled, test  # noqa: E402
+from proxytest import (LO4, Backend, check, check_eq, connect, echo, fail, free_port, main, poll_until,  # noqa: E402
+                       recv_exact, require_tool, scaled, start, stop, test, wait_listening)
+import proxytest  # noqa: E402
+
+proxytest.run_as_invoking_user = False  # no -u: the installed daemon's default user is what is checked
 
 EXPECTED = [
     "usr/sbin/tcpproxy",
@@ -22,6 +26,7 @@ EXPECTED = [
     "usr/share/doc/tcpproxy/tcpproxy.service",
     "usr/share/doc/tcpproxy/tcpproxy.socket",
     "usr/share/doc/tcpproxy/tcpproxy@.service",
+    "usr/lib/sysusers.d/tcpproxy.conf",
 ]
 
 
@@ -67,6 +72,9 @@ def deb_builds_installs_and_purges(binary):
         listing = must(["dpkg-deb", "-c", deb], "dpkg-deb -c")
         for path in EXPECTED:
             check(f"./{path}" in listing, f"{path} in the package")
+        postinst = must(["dpkg-deb", "-I", deb, "postinst"], "dpkg-deb -I postinst")
+        check("systemd-sysusers" in postinst and "adduser --system" in postinst,
+              f"postinst creates the tcpproxy user: {postinst}")
 
         installed_before, _ = run(["dpkg-query", "-W", "tcpproxy"])
         real = os.geteuid() == 0 and os.environ.get("CI") == "true" and installed_before != 0
@@ -77,9 +85,37 @@ def deb_builds_installs_and_purges(binary):
             unpack_and_check(deb, tmp, want_version)
 
 
+def uid_of(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("Uid:"):
+                return int(line.split()[2])  # effective
+    return -1
+
+
+def daemon_runs_as(binary, user):
+    """The installed daemon, started as root without -u, handles a session as `user`."""
+    import pwd
+    b = Backend(echo(b"HI\n"))
+    port = free_port()
+    p = start(binary, ["-d", "-n", "-b", f"{LO4}:{port}", f"{LO4}:{b.port}"])
+    wait_listening(LO4, port, p)
+    s = connect(LO4, port)
+    check_eq(recv_exact(s, 3), b"HI\n", "the installed daemon relays")
+    s.close()
+    want = pwd.getpwnam(user).pw_uid
+    check(poll_until(lambda: uid_of(p.pid) == want, 5), f"the daemon runs as {user} ({want}): uid {uid_of(p.pid)}")
+    stop(p)
+    b.close()
+
+
 def install_for_real(deb, want_version):
+    rc, _ = run(["getent", "passwd", "tcpproxy"])
+    user_before = rc == 0
     must(["dpkg", "-i", deb], "dpkg -i")
     try:
+        must(["getent", "passwd", "tcpproxy"], "the package created the tcpproxy user")
+        daemon_runs_as("/usr/sbin/tcpproxy", "tcpproxy")
         files = [f for f in must(["dpkg", "-L", "tcpproxy"], "dpkg -L").splitlines() if f.strip()]
         out = version_of("/usr/sbin/tcpproxy")
         check(out.endswith(want_version), f"installed tcpproxy --version: {out!r}")
@@ -89,6 +125,10 @@ def install_for_real(deb, want_version):
         check(page5.startswith("/usr/share/man/man5/tcpproxy.conf.5"), f"man -w 5 tcpproxy.conf: {page5!r}")
     finally:
         must(["dpkg", "--purge", "tcpproxy"], "dpkg --purge")
+        # A system user stays after purge (Debian practice); the test leaves the machine as it found it.
+        if not user_before:
+            run(["userdel", "tcpproxy"])
+            run(["groupdel", "tcpproxy"])
     rc, _ = run(["dpkg-query", "-W", "tcpproxy"])
     check(rc != 0, "dpkg no longer knows the package")
     # Every file it brought is gone; of its directories only shared ones (/usr/sbin ...) remain.
@@ -108,6 +148,13 @@ def unpack_and_check(deb, tmp, want_version):
     check(out.endswith(want_version), f"unpacked tcpproxy --version: {out!r}")
     page = must(["man", "-M", os.path.join(root, "usr/share/man"), "-w", "tcpproxy"], "man -w").strip()
     check(page.endswith("man1/tcpproxy.1"), f"man -w finds the page: {page!r}")
+    # The sysusers.d line creates the user in the unpacked tree (not on this machine).
+    if os.geteuid() == 0 and os.path.exists("/usr/bin/systemd-sysusers"):
+        os.makedirs(os.path.join(root, "etc"), exist_ok=True)
+        must(["systemd-sysusers", f"--root={root}", os.path.join(root, "usr/lib/sysusers.d/tcpproxy.conf")],
+             "systemd-sysusers --root")
+        with open(os.path.join(root, "etc/passwd")) as f:
+            check(any(line.startswith("tcpproxy:") for line in f), "sysusers.d creates the tcpproxy user")
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <iostream>
 #include <sstream>
 #include <thread>
@@ -467,6 +468,64 @@ BOOST_AUTO_TEST_CASE(empty_argv_is_an_error)
     const auto run = run_exit_handler({}, 0, {}, std::nullopt);
     BOOST_TEST(!run.started);
     BOOST_TEST(!run.error.empty());
+}
+
+// The exit handler reads the descriptor made with O_EXCL: a FIFO put at the
+// path before the session ends is never opened (an open() of it would block
+// the exit handler thread, and shutdown with it, until someone writes).
+namespace {
+
+// Waits up to 10 s for `done`; a FIFO still blocking it then is given a
+// writer, so the test fails instead of hanging.
+template <class T>
+T within_10s(std::future<T>& done, const std::string& fifo, const char* what)
+{
+    if (done.wait_for(10s) != std::future_status::ready) {
+        const int w = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        if (w >= 0)
+            ::close(w);
+        BOOST_ERROR(what);
+    }
+    return done.get();
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_fifo_swapped_in_is_never_opened_the_handler_reads_the_real_file)
+{
+    TempDir sessions, out;
+    const fs::path rec = out.path / "run";
+    const auto h = handling(SessionMode::process, sessions.str(), all_statuses, recording_handler(rec));
+    SessionLog log(sessions.str(), "tcpproxy", 1, 10);
+    log.append("the real content");
+    fs::remove(log.path());
+    BOOST_REQUIRE(::mkfifo(log.path().c_str(), 0600) == 0);
+    auto done = std::async(std::launch::async, [&] { return log.finish(Status::ok, h, {}); });
+    const auto outcome = within_10s(done, log.path(), "finish() blocked on the FIFO at the logfile's path");
+    BOOST_TEST((outcome.action == SessionLogOutcome::Action::processed));
+    BOOST_REQUIRE(outcome.handler);
+    BOOST_TEST(outcome.handler->exit_code.value_or(-1) == 0);
+    BOOST_TEST(slurp(rec.string() + ".stdin") == "the real content\n");
+    BOOST_TEST(no_children_left());
+}
+
+BOOST_AUTO_TEST_CASE(pool_drains_promptly_with_a_fifo_at_the_logfiles_path)
+{
+    TempDir sessions, out;
+    const fs::path rec = out.path / "run";
+    ExitJob job;
+    job.log = std::make_shared<SessionLog>(sessions.str(), "tcpproxy", 1, 11);
+    job.log->append("the real content");
+    job.status = Status::ok;
+    job.handling = handling(SessionMode::process, sessions.str(), all_statuses, recording_handler(rec));
+    const std::string path = job.log->path();
+    fs::remove(path);
+    BOOST_REQUIRE(::mkfifo(path.c_str(), 0600) == 0);
+    ExitHandlerPool pool(4, 10);
+    pool.submit(std::move(job));
+    auto drained = std::async(std::launch::async, [&] { pool.drain(); });
+    within_10s(drained, path, "drain() waited for a thread blocked on the FIFO");
+    BOOST_TEST(slurp(rec.string() + ".stdin") == "the real content\n");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -78,11 +78,19 @@ struct PortConfig {
     std::vector<Service> services;        // file order; first match wins
 };
 
+// `session-keep-limit COUNT [BYTES]`: the most kept session logfiles in the
+// session directory (oldest removed first); 0 = no limit.
+struct KeepLimit {
+    std::uint64_t files = 1000;
+    std::uint64_t bytes = std::uint64_t{100} << 20;
+};
+
 struct SessionHandling {
     SessionMode mode = SessionMode::none; // none = inactive
     std::string dir;
     StatusSet exit_codes = 0;
     std::vector<std::string> exit_handler; // program and arguments
+    KeepLimit keep_limit;
     bool active() const { return mode != SessionMode::none && !dir.empty() && exit_codes != 0; }
 };
 

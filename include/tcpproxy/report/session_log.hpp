@@ -53,6 +53,10 @@ public:
     // No more lines: closes the file (later append() calls return at once) so
     // that a session waiting for finish() holds no descriptor. Idempotent.
     void close() noexcept;
+    // No more lines, but the descriptor stays open: finish() rewinds it and
+    // hands it to the exit handler as its stdin (the file is never reopened
+    // by path, so nothing put at the path later is opened).
+    void seal() noexcept;
 
     // The end of the session: with `status` in handling.exit_codes, `keep`
     // leaves the file and `process` runs handling.exit_handler with the file
@@ -71,6 +75,7 @@ private:
     std::string path_;
     int fd_ = -1;
     bool finished_ = false;
+    bool sealed_ = false;
     std::string append_error_;
 };
 
@@ -94,8 +99,10 @@ void finish_session_log(ExitJob& job, const HandlerLimits& limits = {});
 // A few threads of their own (at most `threads`, started when first needed)
 // take jobs from a queue of at most `max_queued`. A job beyond that is not
 // run: its logfile is kept and a warning says so, so a flood of failing
-// sessions can neither grow memory without bound nor lose evidence. Queued
-// jobs hold no descriptor (the logfile is closed before queueing). At
+// sessions can neither grow memory without bound nor lose evidence. A queued
+// job holds its logfile's descriptor only when its handler will run (at most
+// max_queued descriptors); the others are closed before queueing. No thread
+// of the pool opens a path, so drain() never waits on a blocked open(). At
 // shutdown, drain() runs what is queued within one overall bound
 // (shutdown_budget): handlers still queued when it is spent are not started
 // and their logfiles are kept.

@@ -17,6 +17,13 @@ int run_standalone(const CommandLine& cl, ConfigPtr config);
 // section and returns the session's status number (§6).
 int run_inetd(const CommandLine& cl, ConfigPtr config);
 
+// Closes every descriptor above 2 that we were started with (an fd on
+// /etc/shadow left open by the parent would otherwise reach the unprivileged
+// daemon), except the sockets systemd passes (LISTEN_FDS from 3, when
+// LISTEN_PID is ours). inetd's connection is fd 0 and stays. Called first
+// thing in a running mode, before anything of ours is open.
+void close_inherited_descriptors();
+
 // systemd socket activation (the sd_listen_fds protocol: LISTEN_PID,
 // LISTEN_FDS, descriptors from 3), called first thing: listening sockets are
 // kept for run_standalone, which uses them for the configured ports they are
