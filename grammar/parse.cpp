@@ -1,7 +1,8 @@
-// The driver: runs the line rule over the text line after line. A line that
-// fails is reported by the error handler (below, with the driver: together
-// they are "text in, tree and syntax errors out"); parsing resumes after its
-// line end, so every bad line of a file is reported in one run.
+// The driver: runs the line rule over the text line after line and folds
+// the lines into the section tree (ast::File). A line that fails is reported
+// by the error handler (below, with the driver: together they are "text in,
+// tree and syntax errors out"); parsing resumes after its line end, so every
+// bad line of a file is reported in one run.
 #include "tcpproxy/grammar/parse.hpp"
 
 #include "config.hpp"
@@ -21,6 +22,42 @@ std::string control_message(char c) {
     std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned>(static_cast<unsigned char>(c)));
     return std::string("control character ") + hex + " is not allowed outside comments";
 }
+
+// Sorts the lines into sections as they come (ast::File says how).
+class Folder {
+public:
+    explicit Folder(ast::File& file) : file_(file) {}
+
+    void line(ast::Directive&& d) {
+        if (d.keyword == "port") {
+            ast::PortSection port;
+            tag_as(port, d);
+            port.line = std::move(d);
+            file_.ports.push_back(std::move(port));
+            current_ = &file_.ports.back().body;
+        } else if (d.keyword == "interface" && (!file_.ports.empty() || d.arguments.size() == 1)) {
+            auto& sections = file_.ports.empty() ? file_.orphans : file_.ports.back().interfaces;
+            ast::InterfaceSection section;
+            tag_as(section, d);
+            section.line = std::move(d);
+            sections.push_back(std::move(section));
+            current_ = &sections.back().body;
+        } else {
+            current_->directives.push_back(std::move(d));
+        }
+    }
+
+    void broken_line() { current_->broken = true; }
+
+private:
+    static void tag_as(ast::x3::position_tagged& node, const ast::Directive& line) {
+        node.id_first = line.id_first;
+        node.id_last = line.id_last;
+    }
+
+    ast::File& file_;
+    ast::Section* current_ = &file_.global;
+};
 
 } // namespace
 
@@ -69,6 +106,7 @@ void ErrorHandler::syntax_error(iterator_type line_start, iterator_type where, c
 
 ParsedFile parse(const Source& source, const std::string& file) {
     ParsedFile result;
+    Folder fold(result.tree);
     ErrorHandler handler(source, file, result.errors);
     const auto parser = x3::with<x3::error_handler_tag>(std::ref(handler))[line()];
 
@@ -80,8 +118,9 @@ ParsedFile parse(const Source& source, const std::string& file) {
         auto line_start = it;
         if (x3::parse(it, end, parser, directive)) {
             if (!directive.keyword.empty())
-                result.directives.push_back(std::move(directive));
+                fold.line(std::move(directive));
         } else {
+            fold.broken_line();
             it = std::find(line_start, end, '\n');
             if (it != end)
                 ++it;

@@ -45,69 +45,67 @@ class TreeBuilder {
 public:
     explicit TreeBuilder(Reporter& report) : report_(report) {}
 
-    void directive(const ast::Directive& d) {
+    ConfigTree build(const ast::File& file) {
+        section(file.global, tree_.defaults, true);
+        for (const auto& orphan : file.orphans) {
+            report_.error(orphan.line, "'interface' before any 'port': an interface section belongs to a port");
+            // Its settings are checked, then dropped: they belong to no port.
+            ServiceLayer dropped;
+            section(orphan.body, dropped, true);
+        }
+        for (const auto& port : file.ports) {
+            open_port(port.line);
+            section(port.body, tree_.ports.back().layer, false);
+            for (const auto& interface : port.interfaces) {
+                open_section(interface.line);
+                section(interface.body, tree_.ports.back().sections.back().layer, false);
+            }
+        }
+        return std::move(tree_);
+    }
+
+private:
+    // The directives of one level; global-only ones only before the first port.
+    void section(const ast::Section& s, ServiceLayer& layer, bool global) {
+        if (s.broken)
+            layer.incomplete = true;
+        for (const auto& d : s.directives)
+            directive(d, layer, global);
+    }
+
+    void directive(const ast::Directive& d, ServiceLayer& layer, bool global) {
         const auto* spec = find_directive(d.keyword);
         if (!spec) {
             unknown_keyword(d, report_);
-            current_layer().incomplete = true;
+            layer.incomplete = true;
             return;
         }
+        // (a `port` or `interface` line here lacks its argument: ast::File)
         if (!arity_ok(*spec, d, report_)) {
             if (spec->scope == Scope::service)
-                current_layer().incomplete = true;
-            // A broken port/interface line still opens its level, so the
-            // directives under it are not blamed on the level above.
-            if (spec->scope == Scope::port)
-                open_port(d, std::nullopt);
-            else if (spec->scope == Scope::interface && !tree_.ports.empty())
-                open_section(d, std::nullopt);
+                layer.incomplete = true;
             return;
         }
-        switch (spec->scope) {
-        case Scope::port:
-            port(d);
+        if (spec->scope == Scope::global_only && !global) {
+            report_.error(d, "'" + d.keyword + "' is a global setting: it belongs before the first 'port'");
             return;
-        case Scope::interface:
-            interface(d);
-            return;
-        case Scope::global_only:
-            if (!tree_.ports.empty()) {
-                report_.error(d, "'" + d.keyword + "' is a global setting: it belongs before the first 'port'");
-                return;
-            }
-            break;
-        case Scope::service:
-            break;
         }
-        DirectiveUse use{report_, d, tree_.global, current_layer(), lookups_};
+        DirectiveUse use{report_, d, tree_.global, layer, lookups_};
         spec->apply(use);
     }
 
-    // A line the grammar rejected, met before the directive after it.
-    void broken_line() { current_layer().incomplete = true; }
-
-    ConfigTree take() { return std::move(tree_); }
-
-private:
-    ServiceLayer& current_layer() {
-        if (orphan_section_)
-            return orphan_;
-        if (tree_.ports.empty())
-            return tree_.defaults;
-        auto& port = tree_.ports.back();
-        return port.sections.empty() ? port.layer : port.sections.back().layer;
-    }
-
-    void port(const ast::Directive& d) {
-        const auto& a = d.arguments[0];
-        auto number = parse_port(a.text);
-        if (!number)
-            report_.error(report_.text_of(a), number.error().message);
-        open_port(d, number ? std::optional(*number) : std::nullopt);
-    }
-
-    void open_port(const ast::Directive& d, std::optional<std::uint16_t> number) {
-        orphan_section_ = false;
+    // A bad `port` line still opens its level, so the directives under it
+    // are not blamed on the level above.
+    void open_port(const ast::Directive& d) {
+        std::optional<std::uint16_t> number;
+        if (arity_ok(*find_directive(d.keyword), d, report_)) {
+            const auto& a = d.arguments[0];
+            auto parsed = parse_port(a.text);
+            if (parsed)
+                number = *parsed;
+            else
+                report_.error(report_.text_of(a), parsed.error().message);
+        }
         PortBlock block;
         block.at = &d;
         block.port = number;
@@ -122,27 +120,17 @@ private:
         tree_.ports.push_back(std::move(block));
     }
 
-    void interface(const ast::Directive& d) {
-        if (tree_.ports.empty()) {
-            report_.error(d, "'interface' before any 'port': an interface section belongs to a port");
-            // Its settings are checked, then dropped: they belong to no port.
-            orphan_section_ = true;
-            orphan_ = ServiceLayer{};
-            return;
-        }
-        const auto& a = d.arguments[0];
-        auto spec = parse_interface(a.text);
-        if (!spec)
-            report_.error(report_.text_of(a), spec.error().message);
-        open_section(d, spec ? std::optional(std::move(*spec)) : std::nullopt);
-    }
-
-    void open_section(const ast::Directive& d, std::optional<InterfaceSpec> spec) {
-        if (tree_.ports.empty())
-            return;
+    void open_section(const ast::Directive& d) {
         SectionBlock section;
         section.at = &d;
-        section.interface = std::move(spec);
+        if (arity_ok(*find_directive(d.keyword), d, report_)) {
+            const auto& a = d.arguments[0];
+            auto spec = parse_interface(a.text);
+            if (spec)
+                section.interface = std::move(*spec);
+            else
+                report_.error(report_.text_of(a), spec.error().message);
+        }
         tree_.ports.back().sections.push_back(std::move(section));
     }
 
@@ -150,24 +138,10 @@ private:
     Lookups lookups_;
     ConfigTree tree_;
     std::map<std::uint16_t, const ast::Directive*> seen_ports_;
-    bool orphan_section_ = false;
-    ServiceLayer orphan_;
 };
 
 } // namespace
 
-ConfigTree build_tree(const ast::Directives& directives, const std::vector<int>& broken_lines, Reporter& report) {
-    TreeBuilder builder(report);
-    auto broken = broken_lines.begin();
-    for (const auto& d : directives) {
-        const int line = report.line_of(d);
-        for (; broken != broken_lines.end() && *broken < line; ++broken)
-            builder.broken_line();
-        builder.directive(d);
-    }
-    for (; broken != broken_lines.end(); ++broken)
-        builder.broken_line();
-    return builder.take();
-}
+ConfigTree build_tree(const ast::File& file, Reporter& report) { return TreeBuilder(report).build(file); }
 
 } // namespace tcpproxy::config

@@ -1,8 +1,10 @@
 #pragma once
-// The syntax tree of a tcpproxy.conf file (reference §3.1): a flat list of
-// directives, each a keyword and its arguments. Structure (global / port /
-// interface) and meaning are the validator's business, so a file that is
-// lexically fine always yields a tree, however wrong its content.
+// The syntax tree of a tcpproxy.conf file (reference §3.1): the global
+// section, then port sections, each with its port-level directives and its
+// interface sections. A directive is its keyword and arguments as written;
+// meaning (is the keyword known, where may it stand, what do its arguments
+// say) is the validator's business, so a file that is lexically fine always
+// yields a tree, however wrong its content.
 //
 // Every node is x3::position_tagged: its source range is kept in the
 // parser's position cache and looked up through grammar::ParsedFile. Only
@@ -27,5 +29,38 @@ struct Directive : x3::position_tagged {
 };
 
 using Directives = std::vector<Directive>;
+
+// The directives of one level of the file, in file order.
+struct Section {
+    Directives directives;
+    bool broken = false; // a line of this level did not parse (reported): what it set is unknown
+};
+
+// `interface IFACE` and the directives under it, up to the next
+// `interface` or `port`. Tagged with the range of its `interface` line.
+struct InterfaceSection : x3::position_tagged {
+    Directive line;
+    Section body;
+};
+
+// `port PORT`, its port-level directives (before its first `interface`) and
+// its interface sections. Tagged with the range of its `port` line.
+struct PortSection : x3::position_tagged {
+    Directive line;
+    Section body;
+    std::vector<InterfaceSection> interfaces;
+};
+
+// A `port` line opens a port section whatever its arguments, so that the
+// lines under a bad one are not blamed on the level above; so does an
+// `interface` line inside a port. An `interface` line before the first
+// `port` opens an orphan section (reported by validation, its directives
+// checked and dropped), unless it lacks its one argument: then it stays a
+// directive of its level, for validation to report as such.
+struct File {
+    Section global;
+    std::vector<InterfaceSection> orphans; // interface sections before the first `port`
+    std::vector<PortSection> ports;
+};
 
 } // namespace tcpproxy::ast

@@ -12,7 +12,7 @@
 namespace tcpproxy::grammar {
 
 struct ParsedFile {
-    ast::Directives directives;        // every line that parsed and is not blank, in file order
+    ast::File tree;                    // every line that parsed and is not blank, in its section
     std::vector<Diagnostic> errors;    // one per line that did not parse
     std::vector<std::size_t> positions; // the position cache as byte offsets, indexed by node ids
 
