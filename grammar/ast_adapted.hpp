@@ -24,3 +24,4 @@ struct AclText {
 BOOST_FUSION_ADAPT_STRUCT(tcpproxy::ast::Argument, quoted, text)
 BOOST_FUSION_ADAPT_STRUCT(tcpproxy::ast::Directive, keyword, arguments)
 BOOST_FUSION_ADAPT_STRUCT(tcpproxy::ast::AclText, allow, address, mask)
+BOOST_FUSION_ADAPT_STRUCT(tcpproxy::ast::AddressRange, first, last)

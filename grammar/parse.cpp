@@ -69,6 +69,15 @@ void ErrorHandler::report(iterator_type where, std::string message) {
     out_.push_back(source_.diagnostic(Diagnostic::Severity::error, offset_of(where), file_, std::move(message)));
 }
 
+void ErrorHandler::argument_problem(Diagnostic::Severity severity, std::size_t offset, std::string message) {
+    pending_.push_back(source_.diagnostic(severity, offset, file_, std::move(message)));
+}
+
+void ErrorHandler::keep_argument_problems() {
+    out_.insert(out_.end(), std::make_move_iterator(pending_.begin()), std::make_move_iterator(pending_.end()));
+    pending_.clear();
+}
+
 void ErrorHandler::syntax_error(iterator_type line_start, iterator_type where, const std::string& which) {
     const auto end = source_.text().end();
     const bool at_line_end = where == end || *where == '\n' ||
@@ -107,7 +116,7 @@ void ErrorHandler::syntax_error(iterator_type line_start, iterator_type where, c
 ParsedFile parse(const Source& source, const std::string& file) {
     ParsedFile result;
     Folder fold(result.tree);
-    ErrorHandler handler(source, file, result.errors);
+    ErrorHandler handler(source, file, result.diagnostics);
     const auto parser = x3::with<x3::error_handler_tag>(std::ref(handler))[line()];
 
     const std::string_view text = source.text();
@@ -117,8 +126,10 @@ ParsedFile parse(const Source& source, const std::string& file) {
         ast::Directive directive;
         auto line_start = it;
         if (x3::parse(it, end, parser, directive)) {
-            if (!directive.keyword.empty())
+            if (!directive.keyword.empty()) {
+                read_arguments(directive, handler);
                 fold.line(std::move(directive));
+            }
         } else {
             fold.broken_line();
             it = std::find(line_start, end, '\n');

@@ -26,7 +26,7 @@ LoadResult parse_config(std::string_view text, const std::string& file) {
     LoadResult result;
     const grammar::Source source(text);
     const grammar::ParsedFile parsed = grammar::parse(source, file);
-    for (const auto& d : parsed.errors)
+    for (const auto& d : parsed.diagnostics)
         result.diagnostics.add(d);
     config::Reporter report(source, parsed, file, result.diagnostics);
     auto config = config::validate(parsed.tree, report, file);

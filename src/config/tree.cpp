@@ -3,6 +3,7 @@
 #include "directive_table.hpp"
 #include "suggest.hpp"
 #include "tcpproxy/config/values.hpp"
+#include "tcpproxy/grammar/directives.hpp"
 
 #include <boost/algorithm/string/case_conv.hpp>
 
@@ -13,33 +14,23 @@ namespace tcpproxy::config {
 
 namespace {
 
+using grammar::Level;
+
 void unknown_keyword(const ast::Directive& d, Reporter& report) {
     std::vector<std::string_view> keywords;
-    for (const auto& spec : directive_table())
-        keywords.push_back(spec.keyword);
+    for (const auto& info : grammar::directives())
+        keywords.push_back(info.keyword);
     const auto lower = boost::algorithm::to_lower_copy(d.keyword);
-    if (lower != d.keyword && find_directive(lower)) {
+    if (lower != d.keyword && grammar::find_directive(lower)) {
         report.error(d, "unknown keyword '" + d.keyword + "': keywords are lower case (did you mean '" + lower + "'?)");
         return;
     }
     report.error(d, "unknown keyword '" + d.keyword + "' (did you mean '" + nearest(d.keyword, keywords) + "'?)");
 }
 
-// True when the argument count fits; reports it otherwise.
-bool arity_ok(const DirectiveSpec& spec, const ast::Directive& d, Reporter& report) {
-    const auto n = d.arguments.size();
-    if (n < spec.min_args) {
-        report.error(d, std::string(n == 0 ? "missing argument" : "missing arguments") + " for '" + d.keyword +
-                            "' (usage: " + std::string(spec.usage) + ")");
-        return false;
-    }
-    if (n > spec.max_args) {
-        report.error(d.arguments[spec.max_args], "too many arguments for '" + d.keyword + "' (usage: " +
-                                                     std::string(spec.usage) + ")");
-        return false;
-    }
-    return true;
-}
+// False when the grammar could not read the directive's arguments (their
+// count is wrong: reported).
+bool read(const ast::Directive& d) { return !std::holds_alternative<std::monostate>(d.value); }
 
 class TreeBuilder {
 public:
@@ -74,31 +65,31 @@ private:
     }
 
     void directive(const ast::Directive& d, ServiceLayer& layer, bool global) {
-        const auto* spec = find_directive(d.keyword);
-        if (!spec) {
+        const auto* info = grammar::find_directive(d.keyword);
+        if (!info) {
             unknown_keyword(d, report_);
             layer.incomplete = true;
             return;
         }
         // (a `port` or `interface` line here lacks its argument: ast::File)
-        if (!arity_ok(*spec, d, report_)) {
-            if (spec->scope == Scope::service)
+        if (!read(d)) {
+            if (info->level == Level::service)
                 layer.incomplete = true;
             return;
         }
-        if (spec->scope == Scope::global_only && !global) {
+        if (info->level == Level::global_only && !global) {
             report_.error(d, "'" + d.keyword + "' is a global setting: it belongs before the first 'port'");
             return;
         }
         DirectiveUse use{report_, d, tree_.global, layer, lookups_};
-        spec->apply(use);
+        find_apply(d.keyword)->apply(use);
     }
 
     // A bad `port` line still opens its level, so the directives under it
     // are not blamed on the level above.
     void open_port(const ast::Directive& d) {
         std::optional<std::uint16_t> number;
-        if (arity_ok(*find_directive(d.keyword), d, report_)) {
+        if (read(d)) {
             const auto& a = d.arguments[0];
             auto parsed = parse_port(a.text);
             if (parsed)
@@ -123,7 +114,7 @@ private:
     void open_section(const ast::Directive& d) {
         SectionBlock section;
         section.at = &d;
-        if (arity_ok(*find_directive(d.keyword), d, report_)) {
+        if (read(d)) {
             const auto& a = d.arguments[0];
             auto spec = parse_interface(a.text);
             if (spec)

@@ -1,17 +1,25 @@
 #pragma once
 // The syntax tree of a tcpproxy.conf file (reference §3.1): the global
 // section, then port sections, each with its port-level directives and its
-// interface sections. A directive is its keyword and arguments as written;
-// meaning (is the keyword known, where may it stand, what do its arguments
-// say) is the validator's business, so a file that is lexically fine always
-// yields a tree, however wrong its content.
+// interface sections. A directive is its keyword and arguments as written
+// and, for a known keyword with the right number of arguments, the typed
+// value its rule read from them (grammar/directives.cpp). What needs context
+// (is an unknown keyword near a known one, may the directive stand at its
+// level, does it repeat or contradict another, what the system says of a
+// user or port name) is the validator's business, so a file that is
+// lexically fine always yields a tree, however wrong its content.
 //
 // Every node is x3::position_tagged: its source range is kept in the
 // parser's position cache and looked up through grammar::ParsedFile. Only
 // this small support header of Spirit is visible to the rest of the program.
+#include "tcpproxy/grammar/values.hpp"
+
 #include <boost/spirit/home/x3/support/ast/position_tagged.hpp>
 
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace tcpproxy::ast {
@@ -23,9 +31,37 @@ struct Argument : x3::position_tagged {
     std::string text;    // without the quotes
 };
 
+// The typed values of the directives' arguments, one family per form. An
+// empty optional: the argument was wrong, and the grammar reported it at its
+// column (the directive was given all the same: validation stores a default,
+// so that its absence is not reported as a second problem).
+struct Words {       // exec, exit-handler (the program checked), server (checked by validation: /etc/services)
+    std::vector<std::string> items;
+};
+struct AddressRange { // rotate
+    std::optional<IpAddress> first, last;
+};
+struct ExitCodes {    // exit-code NAME[,NAME...]
+    StatusSet codes = 0;
+};
+struct AclList {      // acl, metrics-acl, accept-proxy-from: [+|-]ADDR[/MASK][, ...]
+    Acl items;
+};
+
+using Value = std::variant<std::monostate,               // not read: unknown keyword or wrong argument count
+                           std::string,                   // one word: paths, names, user, port, interface, metrics
+                           std::optional<std::string>,    // acp PROGRAM
+                           std::optional<bool>,           // yes|no
+                           std::optional<unsigned>,       // seconds, counts
+                           std::optional<std::uint64_t>,  // bytes
+                           std::optional<int>,            // proxy-protocol v1|v2
+                           std::optional<RedirectMode>, std::optional<SessionMode>, std::optional<IpAddress>,
+                           Words, AddressRange, ExitCodes, AclList>;
+
 struct Directive : x3::position_tagged {
     std::string keyword; // as written: validation decides whether it is known
     std::vector<Argument> arguments;
+    Value value;         // monostate when not read (the reason is reported)
 };
 
 using Directives = std::vector<Directive>;

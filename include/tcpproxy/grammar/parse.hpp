@@ -13,7 +13,9 @@ namespace tcpproxy::grammar {
 
 struct ParsedFile {
     ast::File tree;                    // every line that parsed and is not blank, in its section
-    std::vector<Diagnostic> errors;    // one per line that did not parse
+    // One error per line that did not parse, and the problems with the
+    // arguments of lines that did (errors; a warning for ACL host bits).
+    std::vector<Diagnostic> diagnostics;
     std::vector<std::size_t> positions; // the position cache as byte offsets, indexed by node ids
 
     std::size_t begin_of(const ast::x3::position_tagged& node) const { return positions.at(node.id_first); }
