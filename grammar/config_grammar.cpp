@@ -1,5 +1,6 @@
-// The one translation unit that instantiates the config grammar: Spirit's
-// compile time is paid here only. It holds the line rule's instantiation
+// The translation unit that instantiates the config grammar's character
+// rules (the directives' word rules are directives.cpp's): Spirit's compile
+// time is paid here and there only. It holds the line rule's instantiation
 // and the value functions of values.hpp, each running one rule of
 // config_grammar_def.hpp over one whole word.
 #include "config.hpp"
