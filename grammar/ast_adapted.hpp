@@ -24,4 +24,3 @@ struct AclText {
 BOOST_FUSION_ADAPT_STRUCT(tcpproxy::ast::Argument, quoted, text)
 BOOST_FUSION_ADAPT_STRUCT(tcpproxy::ast::Directive, keyword, arguments)
 BOOST_FUSION_ADAPT_STRUCT(tcpproxy::ast::AclText, allow, address, mask)
-BOOST_FUSION_ADAPT_STRUCT(tcpproxy::ast::AddressRange, first, last)

@@ -31,9 +31,9 @@ using Severity = Diagnostic::Severity;
 
 struct handler_tag;
 
-// A parser of one or more argument words, `Derived::read` turning them into
-// its attribute; it fails only when there is no word left.
-template <typename Derived, typename Attribute>
+// A parser of `Words` or more argument words, `Derived::read` turning them
+// into its attribute; it fails only when fewer words are left.
+template <typename Derived, typename Attribute, std::size_t Words = 1>
 struct token_parser : x3::parser<Derived> {
     using attribute_type = Attribute;
     static const bool has_attribute = true;
@@ -41,7 +41,7 @@ struct token_parser : x3::parser<Derived> {
     template <typename Context, typename RContext, typename Attr>
     bool parse(token_iterator& first, const token_iterator& last, const Context& context, RContext&,
                Attr& attr) const {
-        if (first == last)
+        if (static_cast<std::size_t>(last - first) < Words)
             return false;
         ErrorHandler& handler = x3::get<handler_tag>(context).get();
         auto value = static_cast<const Derived&>(*this).read(first, last, handler);
@@ -82,6 +82,25 @@ struct checked_word_parser : token_parser<checked_word_parser<Check>, std::strin
         const auto& word = *first;
         checked_parser<Check>{}.read(first, last, h);
         return word.text;
+    }
+};
+
+// IP-START IP-END: two addresses of one family, in order.
+struct range_parser : token_parser<range_parser, ast::AddressRange, 2> {
+    ast::AddressRange read(token_iterator& first, const token_iterator& last, ErrorHandler& h) const {
+        const auto& from = *first;
+        const auto& to = *std::next(first);
+        ast::AddressRange range{checked_parser<&ip_address>{}.read(first, last, h),
+                                checked_parser<&ip_address>{}.read(first, last, h)};
+        if (range.first && range.last) {
+            if (range.first->family != range.last->family)
+                h.argument_problem(Severity::error, h.text_of(to),
+                                   "'" + to.text + "' is not of the same address family as '" + from.text + "'");
+            else if (*range.last < *range.first)
+                h.argument_problem(Severity::error, h.text_of(to),
+                                   "the range ends before it starts: '" + to.text + "' is below '" + from.text + "'");
+        }
+        return range;
     }
 };
 
@@ -207,9 +226,7 @@ const auto servers_args = words_parser{};
 const auto acp_arg = checked<&program> > end;
 const auto redirect_mode_arg = checked<&redirect_mode> > end;
 const auto address_arg = checked<&ip_address> > end;
-const x3::rule<class rotate_class, ast::AddressRange> rotate_args = "rotate";
-const auto rotate_args_def = checked<&ip_address> > checked<&ip_address> > end;
-BOOST_SPIRIT_DEFINE(rotate_args)
+const auto rotate_args = range_parser{} > end;
 const auto logname_arg = checked_word<&logname> > end;
 const auto var_prefix_arg = checked_word<&var_prefix> > end;
 const auto proxy_protocol_arg = checked<&proxy_protocol> > end;

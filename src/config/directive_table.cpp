@@ -1,7 +1,7 @@
 // What each directive of reference §3.3 does with its typed value (the
 // grammar read it: grammar/directives.cpp): which setting of its level it
 // stores, and the checks that need the context or the system (repeated
-// settings, ACL lines that add up, user and port names, rotate's range).
+// settings, ACL lines that add up, user names, server and metrics ports).
 #include "directive_table.hpp"
 
 #include "tcpproxy/config/values.hpp"
@@ -116,14 +116,6 @@ void apply_srcip(DirectiveUse& u) {
 
 void apply_rotate(DirectiveUse& u) {
     const auto& [first, last] = typed<ast::AddressRange>(u);
-    if (first && last) {
-        if (first->family != last->family)
-            u.report.error(u.report.text_of(arg(u, 1)), "'" + arg(u, 1).text + "' is not of the same address family as '" +
-                                                            arg(u, 0).text + "'");
-        else if (*last < *first)
-            u.report.error(u.report.text_of(arg(u, 1)), "the range ends before it starts: '" + arg(u, 1).text +
-                                                            "' is below '" + arg(u, 0).text + "'");
-    }
     set(u, u.service.rotate, std::pair{first.value_or(IpAddress{}), last.value_or(IpAddress{})});
 }
 

@@ -1,6 +1,7 @@
 // The directives' argument rules (grammar/directives.cpp): the typed value
 // each one reads, and each class of argument error at its exact line:column.
 #include "config/directive_table.hpp"
+#include "tcpproxy/config/config_load.hpp"
 #include "tcpproxy/grammar/directives.hpp"
 #include "tcpproxy/grammar/parse.hpp"
 
@@ -147,6 +148,8 @@ BOOST_AUTO_TEST_CASE(a_wrong_value_is_reported_at_its_column_and_leaves_the_valu
 BOOST_AUTO_TEST_CASE(every_wrong_value_of_a_line_is_reported)
 {
     expect("rotate x y\n", {{1, 8, "is not an IPv4"}, {1, 10, "is not an IPv4"}});
+    expect("rotate 10.0.0.9 10.0.0.1\n", {{1, 17, "the range ends before it starts"}});
+    expect("rotate 10.0.0.1 ::1\n", {{1, 17, "not of the same address family"}});
     expect("acl 10.0.0.0/99, nope\n", {{1, 5, "prefix length /99"}, {1, 18, "is not a full"}});
     expect("exit-code ok, bad\n", {{1, 15, "unknown exit code"}});
 }
@@ -167,12 +170,26 @@ BOOST_AUTO_TEST_CASE(argument_counts)
 {
     expect("  timeout\n", {{1, 3, "missing argument for 'timeout' (usage: timeout SECONDS)"}});
     expect("rotate 10.0.0.1\n", {{1, 1, "missing arguments for 'rotate'"}});
+    expect("rotate\n", {{1, 1, "missing argument for 'rotate'"}});
+    expect("rotate 10.0.0.1 10.0.0.2 10.0.0.3\n", {{1, 26, "too many arguments for 'rotate'"}});
     expect("timeout 1 2 3\n", {{1, 11, "too many arguments for 'timeout'"}});
     expect("port\n", {{1, 1, "missing argument for 'port'"}});
     // A wrong count is reported alone: the wrong values are not read.
     expect("timeout abc def\n", {{1, 13, "too many arguments"}});
     auto p = parsed("timeout 1 2\n");
     BOOST_TEST(std::holds_alternative<std::monostate>(p.tree.global.directives.at(0).value));
+}
+
+BOOST_AUTO_TEST_CASE(a_misplaced_global_setting_has_its_value_checked_too)
+{
+    // The grammar reads the value before validation sees the level: both
+    // problems of the line are reported in one run.
+    const auto r = parse_config("port 1\n  server a:1\n  max-sessions lots\n", "t.conf");
+    BOOST_TEST_REQUIRE(r.diagnostics.items().size() == 2u);
+    BOOST_TEST(r.diagnostics.items()[0].column == 3);
+    BOOST_TEST(r.diagnostics.items()[0].message.find("is a global setting") != std::string::npos);
+    BOOST_TEST(r.diagnostics.items()[1].column == 16);
+    BOOST_TEST(r.diagnostics.items()[1].message.find("is not a number (max-sessions") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(every_keyword_has_a_level_usage_and_an_effect)

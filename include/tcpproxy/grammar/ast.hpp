@@ -38,7 +38,7 @@ struct Argument : x3::position_tagged {
 struct Words {       // exec, exit-handler (the program checked), server (checked by validation: /etc/services)
     std::vector<std::string> items;
 };
-struct AddressRange { // rotate
+struct AddressRange { // rotate: of one family, in order (else reported)
     std::optional<IpAddress> first, last;
 };
 struct ExitCodes {    // exit-code NAME[,NAME...]
