@@ -238,7 +238,7 @@ const auto proxy_header_seconds_arg = checked<&proxy_header_seconds> > end;
 // reported alone: the values' problems are dropped then.
 template <typename Attribute, const auto& Parser>
 void read(ast::Directive& d, ErrorHandler& h, const DirectiveInfo& info) {
-    const auto usage = " for '" + d.keyword + "' (usage: " + std::string(info.usage) + ")";
+    const auto usage = [&] { return " for '" + d.keyword + "' (usage: " + std::string(info.usage) + ")"; };
     auto first = d.arguments.cbegin();
     const auto last = d.arguments.cend();
     Attribute value{};
@@ -248,13 +248,13 @@ void read(ast::Directive& d, ErrorHandler& h, const DirectiveInfo& info) {
     } catch (const x3::expectation_failure<token_iterator>& x) {
         if (x.where() != last) {
             h.drop_argument_problems();
-            h.argument_error(*x.where(), "too many arguments" + usage);
+            h.argument_error(*x.where(), "too many arguments" + usage());
             return;
         }
     }
     if (!read_whole) {
         h.drop_argument_problems();
-        h.directive_error(d, (d.arguments.empty() ? "missing argument" : "missing arguments") + usage);
+        h.directive_error(d, (d.arguments.empty() ? "missing argument" : "missing arguments") + usage());
         return;
     }
     h.keep_argument_problems();
@@ -350,8 +350,10 @@ const DirectiveInfo* find_directive(std::string_view keyword) {
 }
 
 void read_arguments(ast::Directive& directive, ErrorHandler& handler) {
-    if (const Entry* entry = find(directive.keyword))
+    if (const Entry* entry = find(directive.keyword)) {
+        directive.info = &entry->info;
         entry->read(directive, handler, entry->info);
+    }
 }
 
 } // namespace tcpproxy::grammar

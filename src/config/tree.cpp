@@ -65,7 +65,7 @@ private:
     }
 
     void directive(const ast::Directive& d, ServiceLayer& layer, bool global) {
-        const auto* info = grammar::find_directive(d.keyword);
+        const auto* info = d.info;
         if (!info) {
             unknown_keyword(d, report_);
             layer.incomplete = true;

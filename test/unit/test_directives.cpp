@@ -132,6 +132,8 @@ BOOST_AUTO_TEST_CASE(an_unknown_keyword_is_left_unread)
     BOOST_TEST(p.diagnostics.empty()); // validation reports it, with a suggestion
     BOOST_TEST(std::holds_alternative<std::monostate>(p.tree.global.directives.at(0).value));
     BOOST_TEST(p.tree.global.directives[0].arguments.at(0).text == "5");
+    BOOST_TEST(p.tree.global.directives[0].info == nullptr);
+    BOOST_TEST(parsed("timeout 5\n").tree.global.directives.at(0).info == grammar::find_directive("timeout"));
 }
 
 BOOST_AUTO_TEST_CASE(a_wrong_value_is_reported_at_its_column_and_leaves_the_value_empty)

@@ -22,6 +22,10 @@
 #include <variant>
 #include <vector>
 
+namespace tcpproxy::grammar {
+struct DirectiveInfo; // tcpproxy/grammar/directives.hpp
+} // namespace tcpproxy::grammar
+
 namespace tcpproxy::ast {
 
 namespace x3 = boost::spirit::x3;
@@ -62,6 +66,7 @@ struct Directive : x3::position_tagged {
     std::string keyword; // as written: validation decides whether it is known
     std::vector<Argument> arguments;
     Value value;         // monostate when not read (the reason is reported)
+    const grammar::DirectiveInfo* info = nullptr; // the keyword's level and usage; null when unknown
 };
 
 using Directives = std::vector<Directive>;
