@@ -119,6 +119,12 @@ BOOST_AUTO_TEST_CASE(acl_items_with_masks_and_signs)
     BOOST_TEST(acl[2].prefix == 128u);
 }
 
+BOOST_AUTO_TEST_CASE(every_acl_directive_reads_an_acl_list)
+{
+    for (const std::string keyword : {"acl", "metrics-acl", "accept-proxy-from"})
+        BOOST_TEST(typed<ast::AclList>(keyword + " 127.0.0.1, 10.0.0.0/8").items.size() == 2u, keyword);
+}
+
 BOOST_AUTO_TEST_CASE(port_and_interface_lines_keep_their_word)
 {
     auto p = parsed("port smtp\n  interface eth0\n");
