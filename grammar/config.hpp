@@ -1,7 +1,8 @@
 #pragma once
-// The one place that fixes the types the grammar is instantiated for: the
-// iterator (the config text is parsed in memory) and the context (no
-// skipper: blanks are significant; our error handler under x3's tag).
+// The one place that fixes the types the line grammar is instantiated for:
+// the iterator (the config text is parsed in memory) and the context (no
+// skipper: blanks are significant; our error handler under x3's tag). The
+// directives' rules read words, not characters (directives.cpp).
 #include "error_handler.hpp"
 
 #include <boost/spirit/home/x3.hpp>

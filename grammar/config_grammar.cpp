@@ -1,5 +1,6 @@
-// The one translation unit that instantiates the config grammar: Spirit's
-// compile time is paid here only. It holds the line rule's instantiation
+// The translation unit that instantiates the config grammar's character
+// rules (the directives' word rules are directives.cpp's): Spirit's compile
+// time is paid here and there only. It holds the line rule's instantiation
 // and the value functions of values.hpp, each running one rule of
 // config_grammar_def.hpp over one whole word.
 #include "config.hpp"
@@ -98,6 +99,15 @@ Result<std::uint64_t> byte_count(std::string_view text) {
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
     if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || n < 1 || n > most)
         return fail("writefile-limit " + text::quoted(text) + " is not a number of bytes in 1.." + std::to_string(most));
+    return n;
+}
+
+Result<std::uint64_t> keep_limit(std::string_view text) {
+    constexpr std::uint64_t most = std::uint64_t{1} << 50;
+    std::uint64_t n = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || n > most)
+        return fail("session-keep-limit " + text::quoted(text) + " is not 0 (no limit) or a number up to 2^50");
     return n;
 }
 

@@ -21,4 +21,10 @@ BOOST_SPIRIT_DECLARE(line_type);
 
 const parser::line_type& line();
 
+class ErrorHandler;
+// Reads a parsed line's arguments with its keyword's rule (directives.cpp)
+// into directive.value; problems go to the handler. An unknown keyword is
+// left unread.
+void read_arguments(ast::Directive& directive, ErrorHandler& handler);
+
 } // namespace tcpproxy::grammar

@@ -1,11 +1,13 @@
 #pragma once
-// Turns X3 failures into positioned diagnostics and keeps the position cache
-// that annotate_on_success fills for the AST nodes.
+// Turns X3 failures and wrong argument values into positioned diagnostics
+// and keeps the position cache that annotate_on_success fills for the AST
+// nodes.
 //
 // X3's stock x3::error_handler prints file, line and caret but no column and
 // writes to a stream; ours records a tcpproxy::Diagnostic (file:line:column,
 // message, source line) and lets the parse go on with the next line. Its
 // members are defined in parse.cpp, with the driver that uses it.
+#include "tcpproxy/grammar/ast.hpp"
 #include "tcpproxy/grammar/source.hpp"
 #include "tcpproxy/grammar/diagnostic.hpp"
 
@@ -44,6 +46,30 @@ public:
     std::size_t offset_of(iterator_type it) const {
         return static_cast<std::size_t>(it - source_.text().begin());
     }
+    std::size_t begin_of(const x3::position_tagged& node) const {
+        return offset_of(positions_.get_positions().at(static_cast<std::size_t>(node.id_first)));
+    }
+    // Where an argument's text starts: after its opening quote, if any.
+    std::size_t text_of(const ast::Argument& argument) const {
+        return begin_of(argument) + (argument.quoted ? 1 : 0);
+    }
+    // Where a wrong value is shown: at its first byte; an empty one at its quote.
+    std::size_t value_at(const ast::Argument& argument) const {
+        return argument.text.empty() ? begin_of(argument) : text_of(argument);
+    }
+
+    // A problem with a directive's argument values: held until its arguments
+    // are read whole, so that a wrong argument count is reported alone.
+    void argument_problem(Diagnostic::Severity severity, std::size_t offset, std::string message);
+    void keep_argument_problems();
+    void drop_argument_problems() { pending_.clear(); }
+    // A directive whose arguments could not be read (their count).
+    void directive_error(const x3::position_tagged& node, std::string message) {
+        out_.push_back(source_.diagnostic(Diagnostic::Severity::error, begin_of(node), file_, std::move(message)));
+    }
+    void argument_error(const ast::Argument& argument, std::string message) {
+        out_.push_back(source_.diagnostic(Diagnostic::Severity::error, begin_of(argument), file_, std::move(message)));
+    }
     const x3::position_cache<std::vector<iterator_type>>& positions() const { return positions_; }
 
 private:
@@ -52,6 +78,7 @@ private:
     const Source& source_;
     std::string file_;
     std::vector<Diagnostic>& out_;
+    std::vector<Diagnostic> pending_;
     x3::position_cache<std::vector<iterator_type>> positions_;
 };
 

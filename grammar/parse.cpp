@@ -1,7 +1,8 @@
-// The driver: runs the line rule over the text line after line. A line that
-// fails is reported by the error handler (below, with the driver: together
-// they are "text in, tree and syntax errors out"); parsing resumes after its
-// line end, so every bad line of a file is reported in one run.
+// The driver: runs the line rule over the text line after line and folds
+// the lines into the section tree (ast::File). A line that fails is reported
+// by the error handler (below, with the driver: together they are "text in,
+// tree and syntax errors out"); parsing resumes after its line end, so every
+// bad line of a file is reported in one run.
 #include "tcpproxy/grammar/parse.hpp"
 
 #include "config.hpp"
@@ -22,6 +23,42 @@ std::string control_message(char c) {
     return std::string("control character ") + hex + " is not allowed outside comments";
 }
 
+// Sorts the lines into sections as they come (ast::File says how).
+class Folder {
+public:
+    explicit Folder(ast::File& file) : file_(file) {}
+
+    void line(ast::Directive&& d) {
+        if (d.keyword == "port") {
+            ast::PortSection port;
+            tag_as(port, d);
+            port.line = std::move(d);
+            file_.ports.push_back(std::move(port));
+            current_ = &file_.ports.back().body;
+        } else if (d.keyword == "interface" && (!file_.ports.empty() || d.arguments.size() == 1)) {
+            auto& sections = file_.ports.empty() ? file_.orphans : file_.ports.back().interfaces;
+            ast::InterfaceSection section;
+            tag_as(section, d);
+            section.line = std::move(d);
+            sections.push_back(std::move(section));
+            current_ = &sections.back().body;
+        } else {
+            current_->directives.push_back(std::move(d));
+        }
+    }
+
+    void broken_line() { current_->broken = true; }
+
+private:
+    static void tag_as(ast::x3::position_tagged& node, const ast::Directive& line) {
+        node.id_first = line.id_first;
+        node.id_last = line.id_last;
+    }
+
+    ast::File& file_;
+    ast::Section* current_ = &file_.global;
+};
+
 } // namespace
 
 ErrorHandler::ErrorHandler(const Source& source, std::string file, std::vector<Diagnostic>& out)
@@ -30,6 +67,15 @@ ErrorHandler::ErrorHandler(const Source& source, std::string file, std::vector<D
 
 void ErrorHandler::report(iterator_type where, std::string message) {
     out_.push_back(source_.diagnostic(Diagnostic::Severity::error, offset_of(where), file_, std::move(message)));
+}
+
+void ErrorHandler::argument_problem(Diagnostic::Severity severity, std::size_t offset, std::string message) {
+    pending_.push_back(source_.diagnostic(severity, offset, file_, std::move(message)));
+}
+
+void ErrorHandler::keep_argument_problems() {
+    out_.insert(out_.end(), std::make_move_iterator(pending_.begin()), std::make_move_iterator(pending_.end()));
+    pending_.clear();
 }
 
 void ErrorHandler::syntax_error(iterator_type line_start, iterator_type where, const std::string& which) {
@@ -69,7 +115,8 @@ void ErrorHandler::syntax_error(iterator_type line_start, iterator_type where, c
 
 ParsedFile parse(const Source& source, const std::string& file) {
     ParsedFile result;
-    ErrorHandler handler(source, file, result.errors);
+    Folder fold(result.tree);
+    ErrorHandler handler(source, file, result.diagnostics);
     const auto parser = x3::with<x3::error_handler_tag>(std::ref(handler))[line()];
 
     const std::string_view text = source.text();
@@ -79,9 +126,12 @@ ParsedFile parse(const Source& source, const std::string& file) {
         ast::Directive directive;
         auto line_start = it;
         if (x3::parse(it, end, parser, directive)) {
-            if (!directive.keyword.empty())
-                result.directives.push_back(std::move(directive));
+            if (!directive.keyword.empty()) {
+                read_arguments(directive, handler);
+                fold.line(std::move(directive));
+            }
         } else {
+            fold.broken_line();
             it = std::find(line_start, end, '\n');
             if (it != end)
                 ++it;

@@ -1,9 +1,9 @@
 #pragma once
-// The whole surface of the config language in one table (nginx/HAProxy
-// style): each keyword with the level it may appear at, how many arguments
-// it takes, its usage line, and the function that checks its arguments and
-// stores the value. Reading directive_table.cpp tells what every directive
-// accepts.
+// What each directive does with its value: the function that stores it in
+// its level (directive_table.cpp), one per keyword of the grammar except
+// `port` and `interface` (the tree walk opens those levels). The keywords'
+// levels, usage lines and argument rules are the grammar's
+// (tcpproxy/grammar/directives.hpp).
 #include "layers.hpp"
 #include "reporter.hpp"
 #include "tcpproxy/core/error.hpp"
@@ -11,20 +11,12 @@
 
 #include <cstddef>
 #include <functional>
-#include <limits>
 #include <map>
 #include <span>
 #include <string>
 #include <string_view>
 
 namespace tcpproxy::config {
-
-enum class Scope {
-    global_only, // before the first `port`
-    service,     // global default, port level or interface section
-    port,        // the `port` line itself
-    interface,   // the `interface` line itself
-};
 
 // Values looked up in the system once per file: a large file names the same
 // user in every section, and each lookup reads the user and group databases.
@@ -41,18 +33,12 @@ struct DirectiveUse {
     Lookups& lookups;
 };
 
-inline constexpr std::size_t many = std::numeric_limits<std::size_t>::max();
-
-struct DirectiveSpec {
+struct DirectiveApply {
     std::string_view keyword;
-    Scope scope;
-    std::size_t min_args;
-    std::size_t max_args;
-    std::string_view usage;        // e.g. "timeout SECONDS"
-    void (*apply)(DirectiveUse&);  // null for `port` and `interface` (the walk handles them)
+    void (*apply)(DirectiveUse&);
 };
 
-std::span<const DirectiveSpec> directive_table();
-const DirectiveSpec* find_directive(std::string_view keyword);
+std::span<const DirectiveApply> directive_table();
+const DirectiveApply* find_apply(std::string_view keyword);
 
 } // namespace tcpproxy::config

@@ -26,13 +26,10 @@ LoadResult parse_config(std::string_view text, const std::string& file) {
     LoadResult result;
     const grammar::Source source(text);
     const grammar::ParsedFile parsed = grammar::parse(source, file);
-    std::vector<int> broken_lines;
-    for (const auto& d : parsed.errors) {
+    for (const auto& d : parsed.diagnostics)
         result.diagnostics.add(d);
-        broken_lines.push_back(d.line);
-    }
     config::Reporter report(source, parsed, file, result.diagnostics);
-    auto config = config::validate(parsed.directives, broken_lines, report, file);
+    auto config = config::validate(parsed.tree, report, file);
     result.diagnostics.sort();
     if (!result.diagnostics.has_errors())
         result.config = std::move(config);

@@ -3,6 +3,7 @@
 #include "directive_table.hpp"
 #include "suggest.hpp"
 #include "tcpproxy/config/values.hpp"
+#include "tcpproxy/grammar/directives.hpp"
 
 #include <boost/algorithm/string/case_conv.hpp>
 
@@ -13,101 +14,89 @@ namespace tcpproxy::config {
 
 namespace {
 
+using grammar::Level;
+
 void unknown_keyword(const ast::Directive& d, Reporter& report) {
     std::vector<std::string_view> keywords;
-    for (const auto& spec : directive_table())
-        keywords.push_back(spec.keyword);
+    for (const auto& info : grammar::directives())
+        keywords.push_back(info.keyword);
     const auto lower = boost::algorithm::to_lower_copy(d.keyword);
-    if (lower != d.keyword && find_directive(lower)) {
+    if (lower != d.keyword && grammar::find_directive(lower)) {
         report.error(d, "unknown keyword '" + d.keyword + "': keywords are lower case (did you mean '" + lower + "'?)");
         return;
     }
     report.error(d, "unknown keyword '" + d.keyword + "' (did you mean '" + nearest(d.keyword, keywords) + "'?)");
 }
 
-// True when the argument count fits; reports it otherwise.
-bool arity_ok(const DirectiveSpec& spec, const ast::Directive& d, Reporter& report) {
-    const auto n = d.arguments.size();
-    if (n < spec.min_args) {
-        report.error(d, std::string(n == 0 ? "missing argument" : "missing arguments") + " for '" + d.keyword +
-                            "' (usage: " + std::string(spec.usage) + ")");
-        return false;
-    }
-    if (n > spec.max_args) {
-        report.error(d.arguments[spec.max_args], "too many arguments for '" + d.keyword + "' (usage: " +
-                                                     std::string(spec.usage) + ")");
-        return false;
-    }
-    return true;
-}
+// False when the grammar could not read the directive's arguments (their
+// count is wrong: reported).
+bool read(const ast::Directive& d) { return !std::holds_alternative<std::monostate>(d.value); }
 
 class TreeBuilder {
 public:
     explicit TreeBuilder(Reporter& report) : report_(report) {}
 
-    void directive(const ast::Directive& d) {
-        const auto* spec = find_directive(d.keyword);
-        if (!spec) {
-            unknown_keyword(d, report_);
-            current_layer().incomplete = true;
-            return;
+    ConfigTree build(const ast::File& file) {
+        section(file.global, tree_.defaults, true);
+        for (const auto& orphan : file.orphans) {
+            report_.error(orphan.line, "'interface' before any 'port': an interface section belongs to a port");
+            // Its settings are checked, then dropped: they belong to no port.
+            ServiceLayer dropped;
+            section(orphan.body, dropped, true);
         }
-        if (!arity_ok(*spec, d, report_)) {
-            if (spec->scope == Scope::service)
-                current_layer().incomplete = true;
-            // A broken port/interface line still opens its level, so the
-            // directives under it are not blamed on the level above.
-            if (spec->scope == Scope::port)
-                open_port(d, std::nullopt);
-            else if (spec->scope == Scope::interface && !tree_.ports.empty())
-                open_section(d, std::nullopt);
-            return;
-        }
-        switch (spec->scope) {
-        case Scope::port:
-            port(d);
-            return;
-        case Scope::interface:
-            interface(d);
-            return;
-        case Scope::global_only:
-            if (!tree_.ports.empty()) {
-                report_.error(d, "'" + d.keyword + "' is a global setting: it belongs before the first 'port'");
-                return;
+        for (const auto& port : file.ports) {
+            open_port(port.line);
+            section(port.body, tree_.ports.back().layer, false);
+            for (const auto& interface : port.interfaces) {
+                open_section(interface.line);
+                section(interface.body, tree_.ports.back().sections.back().layer, false);
             }
-            break;
-        case Scope::service:
-            break;
         }
-        DirectiveUse use{report_, d, tree_.global, current_layer(), lookups_};
-        spec->apply(use);
+        return std::move(tree_);
     }
-
-    // A line the grammar rejected, met before the directive after it.
-    void broken_line() { current_layer().incomplete = true; }
-
-    ConfigTree take() { return std::move(tree_); }
 
 private:
-    ServiceLayer& current_layer() {
-        if (orphan_section_)
-            return orphan_;
-        if (tree_.ports.empty())
-            return tree_.defaults;
-        auto& port = tree_.ports.back();
-        return port.sections.empty() ? port.layer : port.sections.back().layer;
+    // The directives of one level; global-only ones only before the first port.
+    void section(const ast::Section& s, ServiceLayer& layer, bool global) {
+        if (s.broken)
+            layer.incomplete = true;
+        for (const auto& d : s.directives)
+            directive(d, layer, global);
     }
 
-    void port(const ast::Directive& d) {
-        const auto& a = d.arguments[0];
-        auto number = parse_port(a.text);
-        if (!number)
-            report_.error(report_.text_of(a), number.error().message);
-        open_port(d, number ? std::optional(*number) : std::nullopt);
+    void directive(const ast::Directive& d, ServiceLayer& layer, bool global) {
+        const auto* info = d.info;
+        if (!info) {
+            unknown_keyword(d, report_);
+            layer.incomplete = true;
+            return;
+        }
+        // (a `port` or `interface` line here lacks its argument: ast::File)
+        if (!read(d)) {
+            if (info->level == Level::service)
+                layer.incomplete = true;
+            return;
+        }
+        if (info->level == Level::global_only && !global) {
+            report_.error(d, "'" + d.keyword + "' is a global setting: it belongs before the first 'port'");
+            return;
+        }
+        DirectiveUse use{report_, d, tree_.global, layer, lookups_};
+        find_apply(d.keyword)->apply(use);
     }
 
-    void open_port(const ast::Directive& d, std::optional<std::uint16_t> number) {
-        orphan_section_ = false;
+    // A bad `port` line still opens its level, so the directives under it
+    // are not blamed on the level above.
+    void open_port(const ast::Directive& d) {
+        std::optional<std::uint16_t> number;
+        if (read(d)) {
+            const auto& a = d.arguments[0];
+            auto parsed = parse_port(a.text);
+            if (parsed)
+                number = *parsed;
+            else
+                report_.error(report_.text_of(a), parsed.error().message);
+        }
         PortBlock block;
         block.at = &d;
         block.port = number;
@@ -122,27 +111,17 @@ private:
         tree_.ports.push_back(std::move(block));
     }
 
-    void interface(const ast::Directive& d) {
-        if (tree_.ports.empty()) {
-            report_.error(d, "'interface' before any 'port': an interface section belongs to a port");
-            // Its settings are checked, then dropped: they belong to no port.
-            orphan_section_ = true;
-            orphan_ = ServiceLayer{};
-            return;
-        }
-        const auto& a = d.arguments[0];
-        auto spec = parse_interface(a.text);
-        if (!spec)
-            report_.error(report_.text_of(a), spec.error().message);
-        open_section(d, spec ? std::optional(std::move(*spec)) : std::nullopt);
-    }
-
-    void open_section(const ast::Directive& d, std::optional<InterfaceSpec> spec) {
-        if (tree_.ports.empty())
-            return;
+    void open_section(const ast::Directive& d) {
         SectionBlock section;
         section.at = &d;
-        section.interface = std::move(spec);
+        if (read(d)) {
+            const auto& a = d.arguments[0];
+            auto spec = parse_interface(a.text);
+            if (spec)
+                section.interface = std::move(*spec);
+            else
+                report_.error(report_.text_of(a), spec.error().message);
+        }
         tree_.ports.back().sections.push_back(std::move(section));
     }
 
@@ -150,24 +129,10 @@ private:
     Lookups lookups_;
     ConfigTree tree_;
     std::map<std::uint16_t, const ast::Directive*> seen_ports_;
-    bool orphan_section_ = false;
-    ServiceLayer orphan_;
 };
 
 } // namespace
 
-ConfigTree build_tree(const ast::Directives& directives, const std::vector<int>& broken_lines, Reporter& report) {
-    TreeBuilder builder(report);
-    auto broken = broken_lines.begin();
-    for (const auto& d : directives) {
-        const int line = report.line_of(d);
-        for (; broken != broken_lines.end() && *broken < line; ++broken)
-            builder.broken_line();
-        builder.directive(d);
-    }
-    for (; broken != broken_lines.end(); ++broken)
-        builder.broken_line();
-    return builder.take();
-}
+ConfigTree build_tree(const ast::File& file, Reporter& report) { return TreeBuilder(report).build(file); }
 
 } // namespace tcpproxy::config

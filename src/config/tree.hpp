@@ -1,6 +1,6 @@
 #pragma once
-// Pass 1 of validation: sorts the directives into their levels (global,
-// port, interface section), checking each one's place, arity and arguments.
+// Pass 1 of validation: the grammar's section tree (ast::File) -> the
+// settings of each level, checking each directive's place, arity and arguments.
 #include "layers.hpp"
 #include "reporter.hpp"
 #include "tcpproxy/grammar/ast.hpp"
@@ -9,8 +9,7 @@
 
 namespace tcpproxy::config {
 
-// `broken_lines`: ascending numbers of the lines the grammar rejected; the
-// level each falls in is marked incomplete.
-ConfigTree build_tree(const ast::Directives& directives, const std::vector<int>& broken_lines, Reporter& report);
+// A section holding a line the grammar rejected is marked incomplete.
+ConfigTree build_tree(const ast::File& file, Reporter& report);
 
 } // namespace tcpproxy::config

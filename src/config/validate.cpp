@@ -70,12 +70,11 @@ PortConfig resolve_port(const ConfigTree& tree, const PortBlock& block, Reporter
 
 } // namespace
 
-std::shared_ptr<Config> validate(const ast::Directives& directives, const std::vector<int>& broken_lines,
-                                 Reporter& report, const std::string& file) {
-    const ConfigTree tree = build_tree(directives, broken_lines, report);
+std::shared_ptr<Config> validate(const ast::File& file, Reporter& report, const std::string& file_name) {
+    const ConfigTree tree = build_tree(file, report);
 
     auto config = std::make_shared<Config>();
-    config->file = file;
+    config->file = file_name;
     set_globals(*config, tree.global);
     config->session = check_session(tree.global, report);
     if (tree.global.session_keep_limit)

@@ -12,9 +12,8 @@
 
 namespace tcpproxy::config {
 
-// `broken_lines`: the lines the grammar rejected (ascending), so that their
-// absence is not reported as a second problem.
-std::shared_ptr<Config> validate(const ast::Directives& directives, const std::vector<int>& broken_lines,
-                                 Reporter& report, const std::string& file);
+// The sections holding lines the grammar rejected are marked (ast::Section::
+// broken), so that the absence of those lines is not reported as a second problem.
+std::shared_ptr<Config> validate(const ast::File& file, Reporter& report, const std::string& file_name);
 
 } // namespace tcpproxy::config

@@ -166,3 +166,85 @@ BOOST_AUTO_TEST_CASE(empty_file_has_no_port)
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// The section tree (ast::File) the grammar folds the lines into.
+#include "tcpproxy/grammar/parse.hpp"
+
+BOOST_AUTO_TEST_SUITE(grammar_tree)
+
+namespace {
+
+// (the result owns its text and offsets: the Source need not outlive it)
+grammar::ParsedFile parsed(const std::string& text) { return grammar::parse(grammar::Source(text), "t.conf"); }
+
+std::vector<std::string> keywords(const ast::Section& s) {
+    std::vector<std::string> out;
+    for (const auto& d : s.directives)
+        out.push_back(d.keyword);
+    return out;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(lines_fold_into_global_port_and_interface_sections)
+{
+    const auto p = parsed("timeout 5\n"
+                          "standalone yes\n"
+                          "port 10025\n"
+                          "  server a:1\n"
+                          "  interface 127.0.0.1\n"
+                          "    acl 10.0.0.0/8\n"
+                          "  interface eth0\n"
+                          "port 10026\n"
+                          "  exec /bin/x\n");
+    const auto& f = p.tree;
+    BOOST_TEST(keywords(f.global) == (std::vector<std::string>{"timeout", "standalone"}), boost::test_tools::per_element());
+    BOOST_TEST(f.orphans.empty());
+    BOOST_TEST_REQUIRE(f.ports.size() == 2u);
+    BOOST_TEST(f.ports[0].line.arguments.at(0).text == "10025");
+    BOOST_TEST(keywords(f.ports[0].body) == std::vector<std::string>{"server"}, boost::test_tools::per_element());
+    BOOST_TEST_REQUIRE(f.ports[0].interfaces.size() == 2u);
+    BOOST_TEST(f.ports[0].interfaces[0].line.arguments.at(0).text == "127.0.0.1");
+    BOOST_TEST(keywords(f.ports[0].interfaces[0].body) == std::vector<std::string>{"acl"}, boost::test_tools::per_element());
+    BOOST_TEST(f.ports[0].interfaces[1].body.directives.empty());
+    BOOST_TEST(keywords(f.ports[1].body) == std::vector<std::string>{"exec"}, boost::test_tools::per_element());
+    // Sections carry the position of their opening line.
+    BOOST_TEST(p.begin_of(f.ports[1]) == p.begin_of(f.ports[1].line));
+    BOOST_TEST(p.begin_of(f.ports[0].interfaces[0]) == std::string_view("timeout 5\nstandalone yes\nport 10025\n  server a:1\n  ").size());
+}
+
+BOOST_AUTO_TEST_CASE(a_broken_line_marks_its_section)
+{
+    const auto p = parsed("name \"open\n"
+                          "port 1\n"
+                          "  interface eth0\n"
+                          "    name a\"b\n"
+                          "    server a:1\n");
+    BOOST_TEST(p.tree.global.broken);
+    BOOST_TEST(p.tree.global.directives.empty());
+    BOOST_TEST(!p.tree.ports.at(0).body.broken);
+    BOOST_TEST(p.tree.ports.at(0).interfaces.at(0).body.broken);
+    BOOST_TEST(keywords(p.tree.ports[0].interfaces[0].body) == std::vector<std::string>{"server"},
+               boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(interface_before_any_port_is_an_orphan_section)
+{
+    const auto p = parsed("interface eth0\n  server a:1\ninterface\n  acp /x\nport 1\n");
+    BOOST_TEST_REQUIRE(p.tree.orphans.size() == 1u);
+    // Without its argument it opens nothing: it stays a directive, for validation to report.
+    BOOST_TEST(keywords(p.tree.orphans[0].body) == (std::vector<std::string>{"server", "interface", "acp"}),
+               boost::test_tools::per_element());
+    BOOST_TEST(p.tree.ports.size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_bad_port_line_still_opens_a_port_section)
+{
+    const auto p = parsed("port\n  server a:1\nport 1 2\n");
+    BOOST_TEST_REQUIRE(p.tree.ports.size() == 2u);
+    BOOST_TEST(p.tree.ports[0].line.arguments.empty());
+    BOOST_TEST(keywords(p.tree.ports[0].body) == std::vector<std::string>{"server"}, boost::test_tools::per_element());
+    BOOST_TEST(p.tree.global.directives.empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -12,8 +12,10 @@
 namespace tcpproxy::grammar {
 
 struct ParsedFile {
-    ast::Directives directives;        // every line that parsed and is not blank, in file order
-    std::vector<Diagnostic> errors;    // one per line that did not parse
+    ast::File tree;                    // every line that parsed and is not blank, in its section
+    // One error per line that did not parse, and the problems with the
+    // arguments of lines that did (errors; a warning for ACL host bits).
+    std::vector<Diagnostic> diagnostics;
     std::vector<std::size_t> positions; // the position cache as byte offsets, indexed by node ids
 
     std::size_t begin_of(const ast::x3::position_tagged& node) const { return positions.at(node.id_first); }

@@ -42,6 +42,8 @@ Result<unsigned> max_per_client(std::string_view text);
 
 // `writefile-limit`: 1..2^50 bytes.
 Result<std::uint64_t> byte_count(std::string_view text);
+// session-keep-limit's COUNT and BYTES: 0 (no limit) or a number up to 2^50.
+Result<std::uint64_t> keep_limit(std::string_view text);
 
 // `proxy-header-timeout`: 1..31536000 seconds.
 Result<unsigned> proxy_header_seconds(std::string_view text);
