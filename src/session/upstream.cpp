@@ -2,7 +2,6 @@
 
 #include "tcpproxy/config/dispatch.hpp"
 #include "tcpproxy/log/log.hpp"
-#include "tcpproxy/metrics/counters.hpp"
 #include "tcpproxy/net/socket.hpp"
 
 #include <netdb.h>
@@ -153,7 +152,7 @@ IpAddress rotate_address(const IpAddress& first, const IpAddress& last, std::uin
 }
 
 Result<UpstreamConnection> connect_upstream(const Service& service, std::uint16_t local_port, const Activity& activity,
-                                  std::uint64_t session_id)
+                                  std::uint64_t session_id, UpstreamAttempts& attempts)
 {
     const auto source = source_for(service);
     int failures = 0;
@@ -173,7 +172,7 @@ Result<UpstreamConnection> connect_upstream(const Service& service, std::uint16_
                 auto fd = attempt(to, source, activity, connect_deadline(service, activity));
                 if (activity.stopping())
                     return fail("stopped"); // the session has ended already: nothing to log
-                metrics::counters().upstream_connect(to.str(), !fd);
+                attempts.push_back(UpstreamAttempt{to, !fd});
                 if (fd) {
                     auto u = reached(service, std::move(*fd), to, up.host);
                     u.failures = failures;
