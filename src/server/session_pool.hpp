@@ -85,7 +85,9 @@ private:
 
 struct SessionPool::Slot : SessionHost {
     Slot(SessionPool& p, Reaper& reaper, long main_pid) : pool(p), session(*this, reaper, main_pid) {}
-    void start_secondary(Session&) override { go_secondary.open(); }
+    // On the primary thread, between the setup and its relay: wakes the
+    // secondary and gives back the deep stack pages only the setup used.
+    void start_secondary(Session&) override;
     void finished(Session&, SessionRecord&& record) override { pool.finished(*this, std::move(record)); }
 
     SessionPool& pool;
@@ -96,6 +98,7 @@ struct SessionPool::Slot : SessionHost {
     boost::thread secondary;
     bool busy = false; // guarded by the pool's mutex
     std::atomic<bool> retire{false}; // its threads could not all be created: the primary ends
+    char* primary_stack_low = nullptr; // the primary's stack mapping (lowest address); set by that thread
 };
 
 } // namespace tcpproxy
