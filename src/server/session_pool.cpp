@@ -57,14 +57,15 @@ void SessionPool::Slot::start_secondary(Session&)
     // as long as it lasts (4 KiB a session: 16 % of a held session's memory
     // at 8,000). Below the current frame the stack is dead, and a page given
     // back is a zero page again at its next touch: never a correctness matter.
-    if (!primary_stack_low)
+    char* const stack = primary_stack_low.load(std::memory_order_relaxed); // this thread's own
+    if (!stack)
         return;
     static const std::uintptr_t page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
     const char here = 0;
-    const auto low = reinterpret_cast<std::uintptr_t>(primary_stack_low);
+    const auto low = reinterpret_cast<std::uintptr_t>(stack);
     const auto end = (reinterpret_cast<std::uintptr_t>(&here) - relay_stack_room) & ~(page - 1);
     if (end > low)
-        ::madvise(primary_stack_low, end - low, MADV_DONTNEED);
+        ::madvise(stack, end - low, MADV_DONTNEED);
 }
 
 std::unique_ptr<SessionPool::Slot> SessionPool::make_slot()
@@ -75,7 +76,7 @@ std::unique_ptr<SessionPool::Slot> SessionPool::make_slot()
     Slot* s = slot.get();
     try {
         s->primary = boost::thread(attrs, [this, s] {
-            s->primary_stack_low = own_stack_low();
+            s->primary_stack_low.store(own_stack_low(), std::memory_order_release);
             for (;;) {
                 s->go_primary.pass();
                 if (quit_.load(std::memory_order_acquire) || s->retire.load(std::memory_order_acquire))

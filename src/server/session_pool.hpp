@@ -98,7 +98,7 @@ struct SessionPool::Slot : SessionHost {
     boost::thread secondary;
     bool busy = false; // guarded by the pool's mutex
     std::atomic<bool> retire{false}; // its threads could not all be created: the primary ends
-    char* primary_stack_low = nullptr; // the primary's stack mapping (lowest address); set by that thread
+    std::atomic<char*> primary_stack_low{nullptr}; // the primary's stack (lowest address), set by that thread
 };
 
 } // namespace tcpproxy
