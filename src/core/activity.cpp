@@ -159,7 +159,7 @@ Activity::Wait Activity::wait(int fd, short events) const
     }
 }
 
-Activity::Wait Activity::wait_until(int fd, short events, std::int64_t deadline_ms) const
+Activity::Wait Activity::wait_until(int fd, short events, std::int64_t deadline_ms, short* revents) const
 {
     for (;;) {
         if (stopping())
@@ -169,10 +169,11 @@ Activity::Wait Activity::wait_until(int fd, short events, std::int64_t deadline_
             return Wait::idle;
         pollfd p{fd, events, 0};
         const int r = wake::poll(&p, 1, static_cast<int>(std::min<std::int64_t>(left + 1, 1 << 30)));
-        if (r > 0)
+        if (r > 0 || (r < 0 && errno != EINTR)) {
+            if (revents)
+                *revents = r > 0 ? p.revents : POLLERR; // a failed poll: let the caller ask the socket
             return Wait::ready;
-        if (r < 0 && errno != EINTR)
-            return Wait::ready;
+        }
     }
 }
 

@@ -68,7 +68,8 @@ Result<Fd> attempt(const Endpoint& to, const std::optional<IpAddress>& source, c
         return fd;
     if (errno != EINPROGRESS && errno != EINTR)
         return fail(errno_text("connect"));
-    switch (activity.wait_until(fd.get(), POLLOUT, deadline_ms)) {
+    short revents = 0;
+    switch (activity.wait_until(fd.get(), POLLOUT, deadline_ms, &revents)) {
     case Activity::Wait::stopped:
         return fail("stopped");
     case Activity::Wait::idle:
@@ -76,6 +77,10 @@ Result<Fd> attempt(const Endpoint& to, const std::optional<IpAddress>& source, c
     case Activity::Wait::ready:
         break;
     }
+    // A failed connect always shows POLLERR or POLLHUP (tcp_poll): writable
+    // without them is connected, and the SO_ERROR call is saved.
+    if (!(revents & (POLLERR | POLLHUP)))
+        return fd;
     int err = 0;
     socklen_t elen = sizeof err;
     if (::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &elen) < 0)

@@ -59,8 +59,9 @@ public:
 
     // As wait(), bounded by an absolute deadline on this activity's clock
     // (now() + a connect timeout) instead of the idle timeout: returns idle
-    // when the deadline passes.
-    Wait wait_until(int fd, short events, std::int64_t deadline_ms) const;
+    // when the deadline passes. On ready, `revents` (when given) gets what
+    // poll reported.
+    Wait wait_until(int fd, short events, std::int64_t deadline_ms, short* revents = nullptr) const;
 
     // The time on this activity's clock.
     std::int64_t now() const noexcept { return clock_(); }
