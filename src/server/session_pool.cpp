@@ -12,8 +12,8 @@
 namespace tcpproxy {
 
 SessionPool::SessionPool(std::size_t sessions, std::size_t stack_bytes, Reaper& reaper, long main_pid,
-                         std::size_t prestart)
-    : reaper_(reaper), stack_bytes_(stack_bytes), main_pid_(main_pid), limit_(sessions)
+                         std::size_t prestart, std::size_t release_above)
+    : reaper_(reaper), stack_bytes_(stack_bytes), main_pid_(main_pid), limit_(sessions), release_above_(release_above)
 {
     // No thread runs a session yet: the lock is for the invariant, not a race.
     std::lock_guard lock(mutex_);
@@ -57,6 +57,9 @@ void SessionPool::Slot::start_secondary(Session&)
     // as long as it lasts (4 KiB a session: 16 % of a held session's memory
     // at 8,000). Below the current frame the stack is dead, and a page given
     // back is a zero page again at its next touch: never a correctness matter.
+    // Only worth its cost when many sessions run at once.
+    if (pool.busy_.load(std::memory_order_relaxed) <= pool.release_above_)
+        return;
     char* const stack = primary_stack_low.load(std::memory_order_relaxed); // this thread's own
     if (!stack)
         return;

@@ -251,7 +251,7 @@ BOOST_FIXTURE_TEST_CASE(a_relaying_primary_gives_back_its_deep_stack_pages, Fixt
     port.services.push_back(service);
     config->ports.push_back(port);
 
-    SessionPool pool(1, 64 * 1024, reaper, 1);
+    SessionPool pool(1, 64 * 1024, reaper, 1, SessionPool::default_prestart, 0);
     auto* slot = pool.reserve(never);
     BOOST_REQUIRE(slot);
     const auto until = std::chrono::steady_clock::now() + deadline;
