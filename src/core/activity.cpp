@@ -43,9 +43,12 @@ void Activity::watch(int a, int b) noexcept
 {
     watched_[0].store(a, std::memory_order_relaxed);
     watched_[1].store(b, std::memory_order_relaxed);
+    // No reading here: most sessions end before the first settle (and with
+    // timeout 0 none is ever needed), and both directions call this. The
+    // settle step takes the first reading.
     std::lock_guard lock(probe_mutex_);
-    moved_since_baseline_.store(false, std::memory_order_relaxed);
-    wire_signature_ = signature();
+    have_baseline_ = false;
+    moved_since_baseline_.store(true, std::memory_order_relaxed);
 }
 
 std::uint64_t Activity::signature() const noexcept
@@ -77,8 +80,9 @@ bool Activity::wire_moved() const noexcept
 {
     std::lock_guard lock(probe_mutex_);
     const auto now_signature = signature();
-    const bool moved = now_signature != wire_signature_;
+    const bool moved = have_baseline_ && now_signature != wire_signature_;
     wire_signature_ = now_signature;
+    have_baseline_ = true;
     moved_since_baseline_.store(false, std::memory_order_relaxed);
     return moved;
 }
@@ -89,6 +93,7 @@ void Activity::settle_baseline() const noexcept
     if (!moved_since_baseline_.exchange(false, std::memory_order_relaxed))
         return; // the other direction took it
     wire_signature_ = signature();
+    have_baseline_ = true;
 }
 
 bool Activity::idle_after_probe() const noexcept
@@ -98,6 +103,15 @@ bool Activity::idle_after_probe() const noexcept
     if (last_ms_.load(std::memory_order_relaxed) + timeout_ms_ > now())
         return false;
     const auto now_signature = signature();
+    if (!have_baseline_) {
+        // The deadline came before any reading (no direction was waiting at
+        // the settle time): this one is the baseline, and nothing is known
+        // to have moved since our last byte, a timeout ago.
+        wire_signature_ = now_signature;
+        have_baseline_ = true;
+        moved_since_baseline_.store(false, std::memory_order_relaxed);
+        return true;
+    }
     if (now_signature == wire_signature_)
         return true;
     wire_signature_ = now_signature;
@@ -145,7 +159,7 @@ Activity::Wait Activity::wait(int fd, short events) const
     }
 }
 
-Activity::Wait Activity::wait_until(int fd, short events, std::int64_t deadline_ms) const
+Activity::Wait Activity::wait_until(int fd, short events, std::int64_t deadline_ms, short* revents) const
 {
     for (;;) {
         if (stopping())
@@ -155,10 +169,11 @@ Activity::Wait Activity::wait_until(int fd, short events, std::int64_t deadline_
             return Wait::idle;
         pollfd p{fd, events, 0};
         const int r = wake::poll(&p, 1, static_cast<int>(std::min<std::int64_t>(left + 1, 1 << 30)));
-        if (r > 0)
+        if (r > 0 || (r < 0 && errno != EINTR)) {
+            if (revents)
+                *revents = r > 0 ? p.revents : POLLERR; // a failed poll: let the caller ask the socket
             return Wait::ready;
-        if (r < 0 && errno != EINTR)
-            return Wait::ready;
+        }
     }
 }
 

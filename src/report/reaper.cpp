@@ -286,6 +286,9 @@ void Reaper::end(const SessionRecord& r)
         running_.erase(it);
         active_.fetch_sub(1, std::memory_order_relaxed);
     }
+    // Before the session's end is counted: a scrape that sees the end sees its connects.
+    for (const auto& a : r.upstream_attempts)
+        metrics::counters().upstream_connect(a.server.str(), a.failed);
     metrics::counters().session_ended(metrics::SessionEnd{r.local.port, r.service ? r.service->name : std::string(),
                                                           r.status, r.bytes_client, r.bytes_server,
                                                           !r.program.empty(), was_started});

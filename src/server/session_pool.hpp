@@ -33,11 +33,15 @@ public:
     // Slots made at start: enough for a burst of new connections on an idle
     // daemon to be served while more are made (measured: test/bench).
     static constexpr std::size_t default_prestart = 8;
+    // Sessions at once beyond which a primary gives back the deep pages of
+    // its stack when its relay starts (a system call and a TLB flush, 10 % of
+    // a short connection's CPU): below it, the pages kept are few.
+    static constexpr std::size_t default_release_above = 64;
 
     // A pool for up to `sessions` at once; makes its first few slots now
     // (`prestart` of them at most). `stack_bytes` is each thread's stack.
     SessionPool(std::size_t sessions, std::size_t stack_bytes, Reaper& reaper, long main_pid,
-                std::size_t prestart = default_prestart);
+                std::size_t prestart = default_prestart, std::size_t release_above = default_release_above);
     ~SessionPool();
     SessionPool(const SessionPool&) = delete;
     SessionPool& operator=(const SessionPool&) = delete;
@@ -79,13 +83,16 @@ private:
     mutable std::mutex mutex_;
     std::condition_variable cv_;
     std::vector<Slot*> free_;     // LIFO: the most recently used threads (warm stacks) go first
-    std::size_t busy_ = 0;
+    std::atomic<std::size_t> busy_{0}; // changed under mutex_; read without it by start_secondary
+    std::size_t release_above_;        // sessions at once beyond which a relaying primary gives back its deep stack
     std::atomic<bool> quit_{false};
 };
 
 struct SessionPool::Slot : SessionHost {
     Slot(SessionPool& p, Reaper& reaper, long main_pid) : pool(p), session(*this, reaper, main_pid) {}
-    void start_secondary(Session&) override { go_secondary.open(); }
+    // On the primary thread, between the setup and its relay: wakes the
+    // secondary and gives back the deep stack pages only the setup used.
+    void start_secondary(Session&) override;
     void finished(Session&, SessionRecord&& record) override { pool.finished(*this, std::move(record)); }
 
     SessionPool& pool;
@@ -96,6 +103,7 @@ struct SessionPool::Slot : SessionHost {
     boost::thread secondary;
     bool busy = false; // guarded by the pool's mutex
     std::atomic<bool> retire{false}; // its threads could not all be created: the primary ends
+    std::atomic<char*> primary_stack_low{nullptr}; // the primary's stack (lowest address), set by that thread
 };
 
 } // namespace tcpproxy

@@ -369,7 +369,7 @@ bool Session::connect(RedirectAction redirect)
 {
     auto& r = record_;
     auto up = redirect == RedirectAction::original ? connect_original(*r.service, *r.origdst, activity_)
-                                                   : connect_upstream(*r.service, r.local.port, activity_, r.id);
+                                                   : connect_upstream(*r.service, r.local.port, activity_, r.id, r.upstream_attempts);
     if (!up)
         return refuse(Status::connect, up.error().message);
     failures_ = up->failures;

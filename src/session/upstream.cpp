@@ -2,7 +2,6 @@
 
 #include "tcpproxy/config/dispatch.hpp"
 #include "tcpproxy/log/log.hpp"
-#include "tcpproxy/metrics/counters.hpp"
 #include "tcpproxy/net/socket.hpp"
 
 #include <netdb.h>
@@ -69,7 +68,8 @@ Result<Fd> attempt(const Endpoint& to, const std::optional<IpAddress>& source, c
         return fd;
     if (errno != EINPROGRESS && errno != EINTR)
         return fail(errno_text("connect"));
-    switch (activity.wait_until(fd.get(), POLLOUT, deadline_ms)) {
+    short revents = 0;
+    switch (activity.wait_until(fd.get(), POLLOUT, deadline_ms, &revents)) {
     case Activity::Wait::stopped:
         return fail("stopped");
     case Activity::Wait::idle:
@@ -77,6 +77,10 @@ Result<Fd> attempt(const Endpoint& to, const std::optional<IpAddress>& source, c
     case Activity::Wait::ready:
         break;
     }
+    // A failed connect always shows POLLERR or POLLHUP (tcp_poll): writable
+    // without them is connected, and the SO_ERROR call is saved.
+    if (!(revents & (POLLERR | POLLHUP)))
+        return fd;
     int err = 0;
     socklen_t elen = sizeof err;
     if (::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &elen) < 0)
@@ -153,7 +157,7 @@ IpAddress rotate_address(const IpAddress& first, const IpAddress& last, std::uin
 }
 
 Result<UpstreamConnection> connect_upstream(const Service& service, std::uint16_t local_port, const Activity& activity,
-                                  std::uint64_t session_id)
+                                  std::uint64_t session_id, UpstreamAttempts& attempts)
 {
     const auto source = source_for(service);
     int failures = 0;
@@ -173,7 +177,7 @@ Result<UpstreamConnection> connect_upstream(const Service& service, std::uint16_
                 auto fd = attempt(to, source, activity, connect_deadline(service, activity));
                 if (activity.stopping())
                     return fail("stopped"); // the session has ended already: nothing to log
-                metrics::counters().upstream_connect(to.str(), !fd);
+                attempts.push_back(UpstreamAttempt{to, !fd});
                 if (fd) {
                     auto u = reached(service, std::move(*fd), to, up.host);
                     u.failures = failures;

@@ -6,6 +6,7 @@
 // srcip or rotate as the source), and the bytes we send first on it (the
 // PROXY header).
 #include "tcpproxy/config/config.hpp"
+#include "tcpproxy/config/session_record.hpp"
 #include "tcpproxy/core/activity.hpp"
 #include "tcpproxy/core/error.hpp"
 #include "tcpproxy/core/fd.hpp"
@@ -43,8 +44,10 @@ struct UpstreamConnection {
 // The servers of the list in turn; each one that fails is logged as a
 // WARNING with the session id. The error is the last failure. When the
 // session is stopped meanwhile this fails at once (activity.stopping() tells).
+// Each attempt is appended to `attempts` (the metrics count them at the
+// reaper: no lock and no formatting per connect here).
 Result<UpstreamConnection> connect_upstream(const Service& service, std::uint16_t local_port, const Activity& activity,
-                                  std::uint64_t session_id);
+                                  std::uint64_t session_id, UpstreamAttempts& attempts);
 
 // redirect-mode forward: one attempt at the original destination `to`
 // (srcip/rotate applied when of its family). Not a failover list: a failure

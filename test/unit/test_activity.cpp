@@ -163,6 +163,9 @@ BOOST_AUTO_TEST_CASE(a_peer_draining_the_send_queue_is_activity_at_the_deadline)
     Activity a(fake_clock);
     a.reset(5);
     a.watch(s.sender.get(), -1);
+    // The settle step takes the first reading (watch() takes none).
+    fake_now = 250;
+    BOOST_TEST((a.wait(f.readable.get(), POLLIN) == Activity::Wait::ready));
     // No byte moved by us for the whole timeout, but the peer read from our queue.
     s.peer_reads(4096);
     fake_now = 5'000;
@@ -196,6 +199,33 @@ BOOST_AUTO_TEST_CASE(wire_moved_reports_each_change_once)
     s.peer_reads(4096);
     BOOST_TEST(a.wire_moved());
     BOOST_TEST(!a.wire_moved());
+}
+
+BOOST_AUTO_TEST_CASE(watch_reads_no_counters_the_first_reading_comes_later)
+{
+    Stalled s;
+    Activity a(fake_clock);
+    a.reset(5);
+    a.watch(s.sender.get(), -1);
+    // Had watch() read the counters, this would count as movement.
+    s.peer_reads(4096);
+    BOOST_TEST(!a.wire_moved()); // the first reading: a baseline only
+    s.peer_reads(4096);
+    BOOST_TEST(a.wire_moved());
+}
+
+BOOST_AUTO_TEST_CASE(a_deadline_before_any_reading_is_idle)
+{
+    // Neither direction waited at the settle time: the deadline's reading is
+    // the first, and nothing is known to have moved since our last byte.
+    Fds f;
+    Stalled s;
+    fake_now = 0;
+    Activity a(fake_clock);
+    a.reset(5);
+    a.watch(s.sender.get(), -1);
+    fake_now = 5'000;
+    BOOST_TEST((a.wait(f.readable.get(), POLLIN) == Activity::Wait::idle));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

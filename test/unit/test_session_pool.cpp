@@ -4,15 +4,21 @@
 // once (a configuration without ports: no section, ACCESS), so a slot's
 // return is what the test waits for, each wait bounded.
 #include "server/session_pool.hpp"
+#include "session_threads.hpp"
+#include "tcpproxy/net/socket.hpp"
 
 #include <boost/test/unit_test.hpp>
 
+#include <poll.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <future>
 #include <memory>
+#include <thread>
 #include <vector>
 
 using namespace tcpproxy;
@@ -226,6 +232,81 @@ BOOST_FIXTURE_TEST_CASE(a_pool_with_no_prestart_makes_its_first_slot_on_demand, 
     auto next = reserve_async(pool, never);
     BOOST_REQUIRE(next.wait_for(deadline) == std::future_status::ready);
     pool.unreserve(next.get());
+}
+
+namespace {
+
+// Runs one relaying session on a one-slot pool made with `release_above`,
+// after touching the lowest page of its primary's stack as a deep setup
+// would; whether that page is still resident once the relay runs.
+bool deep_page_kept(Reaper& reaper, const std::atomic<bool>& never, std::size_t release_above)
+{
+    test::prepare_wake_signal();
+    test::block_wake_signal(); // the pool's threads inherit it, as the daemon's do
+    const IpAddress lo = *IpAddress::parse("127.0.0.1");
+    Fd proxy = listen_on(Endpoint{lo, 0}, true, 8), upstream = listen_on(Endpoint{lo, 0}, true, 8);
+    auto config = std::make_shared<Config>();
+    config->resolve_names = false;
+    Service service;
+    service.servers.push_back(Upstream{"127.0.0.1", local_endpoint(upstream.get()).port, "127.0.0.1"});
+    PortConfig port;
+    port.port = local_endpoint(proxy.get()).port;
+    port.services.push_back(service);
+    config->ports.push_back(port);
+
+    SessionPool pool(1, 64 * 1024, reaper, 1, SessionPool::default_prestart, release_above);
+    auto* slot = pool.reserve(never);
+    BOOST_REQUIRE(slot);
+    const auto until = std::chrono::steady_clock::now() + deadline;
+    while (!slot->primary_stack_low.load() && std::chrono::steady_clock::now() < until)
+        std::this_thread::yield();
+    char* const low = slot->primary_stack_low.load();
+    BOOST_REQUIRE(low);
+    // The parked primary never reaches its stack's lowest page.
+    *static_cast<volatile char*>(low) = 1;
+    const long page = ::sysconf(_SC_PAGESIZE);
+    auto resident = [&] {
+        unsigned char v = 0;
+        BOOST_REQUIRE(::mincore(low, static_cast<std::size_t>(page), &v) == 0);
+        return (v & 1) != 0;
+    };
+    BOOST_REQUIRE(resident());
+
+    Fd client(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_storage ss{};
+    const auto len = local_endpoint(proxy.get()).to_sockaddr(ss);
+    BOOST_REQUIRE(::connect(client.get(), reinterpret_cast<const sockaddr*>(&ss), len) == 0);
+    Fd accepted(::accept4(proxy.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
+    BOOST_REQUIRE(accepted);
+    pool.launch(slot, SessionStart{std::move(accepted), config, reaper.next_session_id()});
+    pollfd p{upstream.get(), POLLIN, 0};
+    BOOST_REQUIRE(::poll(&p, 1, 10'000) == 1);
+    Fd server(::accept4(upstream.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    BOOST_REQUIRE(server);
+    // A byte from the client reaching the server: the primary is relaying.
+    BOOST_REQUIRE(::send(client.get(), "x", 1, MSG_NOSIGNAL) == 1);
+    char c = 0;
+    pollfd q{server.get(), POLLIN, 0};
+    BOOST_REQUIRE(::poll(&q, 1, 10'000) == 1);
+    BOOST_REQUIRE(::recv(server.get(), &c, 1, 0) == 1);
+    const bool kept = resident();
+    BOOST_TEST(pool.stop_sessions(Status::proxy, "test over", deadline));
+    return kept;
+}
+
+} // namespace
+
+// A held session keeps only the stack its relay needs: the deeper pages the
+// setup may have touched are given back when the relay starts...
+BOOST_FIXTURE_TEST_CASE(a_relaying_primary_gives_back_its_deep_stack_pages, Fixture)
+{
+    BOOST_TEST(!deep_page_kept(reaper, never, 0));
+}
+
+// ...when many sessions run at once; with few, the system call is saved.
+BOOST_FIXTURE_TEST_CASE(with_few_sessions_the_deep_stack_pages_stay, Fixture)
+{
+    BOOST_TEST(deep_page_kept(reaper, never, SessionPool::default_release_above));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

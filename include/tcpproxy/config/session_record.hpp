@@ -6,12 +6,22 @@
 #include "tcpproxy/config/config.hpp"
 #include "tcpproxy/core/status.hpp"
 
+#include <boost/container/small_vector.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
 
 namespace tcpproxy {
+
+// One attempt to reach an upstream server address.
+struct UpstreamAttempt {
+    Endpoint server;
+    bool failed = false;
+};
+// Most sessions make one attempt: kept inline, no allocation.
+using UpstreamAttempts = boost::container::small_vector<UpstreamAttempt, 1>;
 
 struct SessionRecord {
     std::uint64_t id = 0;
@@ -30,6 +40,7 @@ struct SessionRecord {
     std::optional<Endpoint> origdst;         // a redirected connection's original destination
     std::string server_name;                 // the upstream host as configured (name or IP)
     std::string program;                     // exec sessions: the handler's path
+    UpstreamAttempts upstream_attempts;      // in order; the reaper adds them to the metrics
 
     std::uint64_t bytes_client = 0;          // received from the client, sent to the server
     std::uint64_t bytes_server = 0;          // received from the server, sent to the client

@@ -44,9 +44,13 @@ public:
 
     // The session's two sockets, whose kernel counters are checked at the
     // idle deadline; -1 = none. Either order; both directions may call it.
+    // Reads nothing: the first reading is taken when our own bytes have
+    // settled (wait()), so a short session or one without a timeout never
+    // asks the kernel for its counters.
     void watch(int a, int b) noexcept;
     // True when the watched sockets moved bytes on the wire since the last
-    // call (or watch()): what the deadline check asks. Thread-safe.
+    // reading; the first call after watch() only takes one (false).
+    // Thread-safe.
     bool wire_moved() const noexcept;
 
     // Blocks until `fd` has one of `events`, the session has been idle for the
@@ -55,8 +59,9 @@ public:
 
     // As wait(), bounded by an absolute deadline on this activity's clock
     // (now() + a connect timeout) instead of the idle timeout: returns idle
-    // when the deadline passes.
-    Wait wait_until(int fd, short events, std::int64_t deadline_ms) const;
+    // when the deadline passes. On ready, `revents` (when given) gets what
+    // poll reported.
+    Wait wait_until(int fd, short events, std::int64_t deadline_ms, short* revents = nullptr) const;
 
     // The time on this activity's clock.
     std::int64_t now() const noexcept { return clock_(); }
@@ -71,6 +76,7 @@ private:
     std::atomic<int> watched_[2] = {-1, -1};
     mutable std::mutex probe_mutex_;   // one deadline check at a time (rare: once per timeout)
     mutable std::uint64_t wire_signature_ = 0;
+    mutable bool have_baseline_ = false; // wire_signature_ was read since watch(); guarded by probe_mutex_
     mutable std::atomic<bool> moved_since_baseline_{false}; // we moved bytes since wire_signature_ was read
     // How long after our own last byte the counters are read again (at most
     // a quarter of the timeout): long enough for its acknowledgement on a LAN.

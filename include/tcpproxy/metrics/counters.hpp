@@ -3,8 +3,9 @@
 // set per process, never reset, so no counter goes backwards across a
 // reload. Each is updated where its data already is: per-session totals at
 // the reaper (one thread, once per session start and end), acceptor events
-// by the acceptor thread (atomics it owns), access programs and upstream
-// connects by the session thread that runs them.
+// by the acceptor thread (atomics it owns), upstream connects at the reaper
+// too (the session keeps its attempts: no lock per connect), access programs
+// by the session thread that runs them.
 #include "tcpproxy/core/status.hpp"
 
 #include <atomic>

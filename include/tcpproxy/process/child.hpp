@@ -35,7 +35,7 @@ public:
         // Which service program this is: through the privileged spawner only
         // this travels (with the stdio descriptors); argv, env and the group
         // come from the spawner's own configuration (launch.hpp).
-        std::optional<HandlerRef> handler;
+        std::optional<HandlerRef> handler = std::nullopt;
     };
 
     Child() = default;
