@@ -62,7 +62,7 @@ std::shared_ptr<Config> file_config()
     c->standalone = false;
     c->pidfile = "/run/file.pid";
     c->statdir = "/var/file-stat";
-    c->session = {SessionMode::keep, "/var/file-sess", status_bit(Status::access), {}};
+    c->session = {SessionMode::keep, "/var/file-sess", status_bit(Status::access), {}, {}};
     c->max_sessions = 77;
     for (std::uint16_t p : {25, 110}) {
         PortConfig port;
@@ -342,7 +342,7 @@ BOOST_AUTO_TEST_CASE(config_mode_session_options)
     // -E keep without HANDLER leaves the file's handler (keep runs none);
     // its exit-code list becomes "any".
     auto file = file_config();
-    file->session = {SessionMode::process, "/f", status_bit(Status::ok), {"/f/handler", "arg"}};
+    file->session = {SessionMode::process, "/f", status_bit(Status::ok), {"/f/handler", "arg"}, {}};
     r = apply_command_line(command_line({"-E", "keep,/cl/k"}), file);
     BOOST_TEST_REQUIRE((r.has_value() && *r != nullptr));
     BOOST_TEST(((*r)->session.mode == SessionMode::keep));
