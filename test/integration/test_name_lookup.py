@@ -5,6 +5,7 @@ threads. The daemon runs in a private mount namespace whose /etc/resolv.conf nam
 socket that swallows every query (timeout 10 s: the old code waited that long per session)."""
 
 import ctypes
+import errno
 import os
 import socket
 import subprocess
@@ -40,8 +41,16 @@ def private_resolver(resolv_conf, hosts, nsswitch):
     def preexec():
         if libc.unshare(CLONE_NEWNS) != 0:
             os._exit(90)
+        # Inside a chroot whose root is not a mount point (a fresh CI root)
+        # "/" cannot be made private (EINVAL): /etc is bound onto itself,
+        # which makes it a mount point of its own, and that mount is made
+        # private, so the binds below stay in this namespace.
         if libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
-            os._exit(91)
+            if ctypes.get_errno() != errno.EINVAL:
+                os._exit(91)
+            if libc.mount(b"/etc", b"/etc", None, MS_BIND, None) != 0 or \
+                    libc.mount(b"none", b"/etc", None, MS_PRIVATE, None) != 0:
+                os._exit(93)
         for src, dst in ((resolv_conf, "/etc/resolv.conf"), (hosts, "/etc/hosts"), (nsswitch, "/etc/nsswitch.conf")):
             if libc.mount(src.encode(), dst.encode(), None, MS_BIND, None) != 0:
                 os._exit(92)
@@ -50,7 +59,8 @@ def private_resolver(resolv_conf, hosts, nsswitch):
 
 def start_with_dead_resolver(binary, conf_text, port):
     require_root("a private mount namespace with its own /etc/resolv.conf")
-    probe = subprocess.run(["unshare", "-m", "true"], stdin=subprocess.DEVNULL, capture_output=True)
+    probe = subprocess.run(["unshare", "-m", "--propagation", "unchanged", "true"], stdin=subprocess.DEVNULL,
+                           capture_output=True)
     if probe.returncode != 0:
         why = f"no private mount namespace here (unshare -m: {probe.stderr.decode(errors='replace').strip()})"
         fail(why + ", and CI=true") if IN_CI else skip(why)
