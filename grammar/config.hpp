@@ -11,7 +11,6 @@
 
 namespace tcpproxy::grammar {
 
-using context_type =
-    x3::context<x3::error_handler_tag, std::reference_wrapper<ErrorHandler>, x3::unused_type>;
+using context_type = x3::context<x3::error_handler_tag, std::reference_wrapper<ErrorHandler>, x3::unused_type>;
 
 } // namespace tcpproxy::grammar

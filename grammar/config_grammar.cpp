@@ -23,20 +23,23 @@ namespace v = parser::values;
 
 // True when `p` matches the whole of `text`, its attribute in `out`.
 template <typename Parser, typename Attribute>
-bool whole(std::string_view text, const Parser& p, Attribute& out) {
+bool whole(std::string_view text, const Parser& p, Attribute& out)
+{
     auto it = text.begin();
     return x3::parse(it, text.end(), p >> x3::eoi, out);
 }
 
 template <typename Parser>
-bool whole(std::string_view text, const Parser& p) {
+bool whole(std::string_view text, const Parser& p)
+{
     auto it = text.begin();
     return x3::parse(it, text.end(), p >> x3::eoi);
 }
 
 // A decimal number: empty when `text` is not all digits, a value beyond
 // every range when it has too many digits.
-std::optional<unsigned long long> number(std::string_view text) {
+std::optional<unsigned long long> number(std::string_view text)
+{
     std::string digits;
     if (!whole(text, v::digits, digits))
         return std::nullopt;
@@ -49,7 +52,8 @@ std::optional<unsigned long long> number(std::string_view text) {
 
 // The error of a word that is not one of `choices`.
 template <typename T>
-Result<T> one_of(std::string_view text, const x3::symbols<T>& table, std::string_view what, std::string_view choices) {
+Result<T> one_of(std::string_view text, const x3::symbols<T>& table, std::string_view what, std::string_view choices)
+{
     T value{};
     if (whole(text, table, value))
         return value;
@@ -57,7 +61,8 @@ Result<T> one_of(std::string_view text, const x3::symbols<T>& table, std::string
 }
 
 // A contiguous dotted IPv4 mask (255.255.240.0) -> prefix length.
-std::optional<unsigned> dotted_mask_prefix(std::string_view text) {
+std::optional<unsigned> dotted_mask_prefix(std::string_view text)
+{
     const auto mask = IpAddress::parse_v4(text);
     if (!mask)
         return std::nullopt;
@@ -77,7 +82,8 @@ std::string range(unsigned low, unsigned high) { return std::to_string(low) + "-
 
 } // namespace
 
-Result<unsigned> seconds(std::string_view text) {
+Result<unsigned> seconds(std::string_view text)
+{
     const auto n = number(text);
     if (!n)
         return fail(text::quoted(text) + " is not a number of seconds");
@@ -86,23 +92,27 @@ Result<unsigned> seconds(std::string_view text) {
     return static_cast<unsigned>(*n);
 }
 
-Result<unsigned> max_per_client(std::string_view text) {
+Result<unsigned> max_per_client(std::string_view text)
+{
     const auto n = number(text);
     if (!n || *n < 1 || *n > max_max_sessions)
         return fail("max-per-client " + text::quoted(text) + " is not a number in " + range(1, max_max_sessions));
     return static_cast<unsigned>(*n);
 }
 
-Result<std::uint64_t> byte_count(std::string_view text) {
+Result<std::uint64_t> byte_count(std::string_view text)
+{
     constexpr std::uint64_t most = std::uint64_t{1} << 50;
     std::uint64_t n = 0;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
     if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || n < 1 || n > most)
-        return fail("writefile-limit " + text::quoted(text) + " is not a number of bytes in 1.." + std::to_string(most));
+        return fail("writefile-limit " + text::quoted(text) + " is not a number of bytes in 1.." +
+                    std::to_string(most));
     return n;
 }
 
-Result<std::uint64_t> keep_limit(std::string_view text) {
+Result<std::uint64_t> keep_limit(std::string_view text)
+{
     constexpr std::uint64_t most = std::uint64_t{1} << 50;
     std::uint64_t n = 0;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
@@ -111,7 +121,8 @@ Result<std::uint64_t> keep_limit(std::string_view text) {
     return n;
 }
 
-Result<unsigned> proxy_header_seconds(std::string_view text) {
+Result<unsigned> proxy_header_seconds(std::string_view text)
+{
     const auto n = number(text);
     if (!n || *n < 1 || *n > max_timeout)
         return fail("proxy-header-timeout " + text::quoted(text) + " is not a number of seconds in " +
@@ -119,7 +130,8 @@ Result<unsigned> proxy_header_seconds(std::string_view text) {
     return static_cast<unsigned>(*n);
 }
 
-Result<unsigned> max_sessions(std::string_view text) {
+Result<unsigned> max_sessions(std::string_view text)
+{
     const auto n = number(text);
     if (!n)
         return fail(text::quoted(text) + " is not a number (max-sessions: " + range(1, max_max_sessions) + ")");
@@ -128,26 +140,31 @@ Result<unsigned> max_sessions(std::string_view text) {
     return static_cast<unsigned>(*n);
 }
 
-Result<bool> yes_no(std::string_view text) {
+Result<bool> yes_no(std::string_view text)
+{
     bool value = false;
     if (whole(text, v::yes_no, value))
         return value;
     return fail("expected yes or no, not " + text::quoted(text));
 }
 
-Result<RedirectMode> redirect_mode(std::string_view text) {
+Result<RedirectMode> redirect_mode(std::string_view text)
+{
     return one_of(text, v::redirect_mode, "a redirect mode", "none, accept, forward, forward-only, only");
 }
 
-Result<SessionMode> session_mode(std::string_view text) {
+Result<SessionMode> session_mode(std::string_view text)
+{
     return one_of(text, v::session_mode, "a session mode", "none, keep, process");
 }
 
-Result<int> proxy_protocol(std::string_view text) {
+Result<int> proxy_protocol(std::string_view text)
+{
     return one_of(text, v::proxy_protocol, "a PROXY protocol version", "v1, v2");
 }
 
-Result<std::string> var_prefix(std::string_view text) {
+Result<std::string> var_prefix(std::string_view text)
+{
     std::string value;
     if (whole(text, v::var_prefix, value))
         return value;
@@ -155,21 +172,24 @@ Result<std::string> var_prefix(std::string_view text) {
                 " is not a usable variable prefix (letters, digits and \"_\", not starting with a digit)");
 }
 
-Result<std::string> logname(std::string_view text) {
+Result<std::string> logname(std::string_view text)
+{
     std::string value;
     if (whole(text, v::logname, value))
         return value;
     return fail(text::quoted(text) + " is not a usable name (it names files: no blanks, control characters or \"/\")");
 }
 
-Result<IpAddress> ip_address(std::string_view text) {
+Result<IpAddress> ip_address(std::string_view text)
+{
     IpAddress value;
     if (whole(text, v::ip_address, value))
         return value;
     return fail(text::quoted(text) + " is not an IPv4 or IPv6 address");
 }
 
-Result<HostPort> host_port(std::string_view text) {
+Result<HostPort> host_port(std::string_view text)
+{
     HostPort parts;
     boost::iterator_range<iterator_type> host, port;
     auto it = text.begin();
@@ -194,7 +214,8 @@ Result<HostPort> host_port(std::string_view text) {
     return parts;
 }
 
-Result<std::string> program(std::string_view text) {
+Result<std::string> program(std::string_view text)
+{
     std::string value;
     if (whole(text, v::program, value))
         return value;
@@ -203,12 +224,14 @@ Result<std::string> program(std::string_view text) {
     return fail("program " + text::quoted(text) + " is not an absolute path");
 }
 
-bool is_program(std::string_view server) {
+bool is_program(std::string_view server)
+{
     auto it = server.begin();
     return x3::parse(it, server.end(), v::program_operand);
 }
 
-std::vector<ListItem> list_items(std::string_view word) {
+std::vector<ListItem> list_items(std::string_view word)
+{
     std::vector<ListItem> items;
     const auto keep = [&](auto& ctx) {
         const auto item = x3::_attr(ctx);
@@ -226,7 +249,8 @@ std::vector<ListItem> list_items(std::string_view word) {
     return items;
 }
 
-Result<AclEntry> acl_item(std::string_view text) {
+Result<AclEntry> acl_item(std::string_view text)
+{
     ast::AclText parts;
     whole(text, v::acl_text, parts); // matches every text: the parts are checked here
     const auto address = IpAddress::parse(parts.address);
@@ -255,7 +279,8 @@ Result<AclEntry> acl_item(std::string_view text) {
     return entry;
 }
 
-Result<StatusSet> exit_code(std::string_view text) {
+Result<StatusSet> exit_code(std::string_view text)
+{
     StatusSet value = 0;
     if (whole(text, x3::no_case[v::exit_code], value))
         return value;

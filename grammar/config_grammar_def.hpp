@@ -33,7 +33,8 @@ struct char_if_parser : x3::char_parser<char_if_parser<Test>> {
     using attribute_type = char;
     static const bool has_attribute = true;
     template <typename Char, typename Context>
-    bool test(Char ch, const Context&) const {
+    bool test(Char ch, const Context&) const
+    {
         return Test(static_cast<unsigned char>(ch));
     }
 };
@@ -80,8 +81,8 @@ const auto argument_def = quoted_argument | bare_argument;
 const auto directive_def = word >> *(x3::omit[+blank] >> argument);
 const auto line_def = (x3::omit[*blank] >> -directive >> x3::omit[*blank] >> -comment) > line_end;
 
-BOOST_SPIRIT_DEFINE(blank, comment, line_end, closing_quote, word, quoted_argument, bare_argument,
-                    argument, directive, line)
+BOOST_SPIRIT_DEFINE(blank, comment, line_end, closing_quote, word, quoted_argument, bare_argument, argument, directive,
+                    line)
 
 // --- values (values.hpp) ------------------------------------------------
 namespace values {
@@ -100,8 +101,9 @@ const x3::symbols<RedirectMode> redirect_mode({{"none", RedirectMode::none},
                                                {"only", RedirectMode::forward_only}},
                                               "redirect mode");
 
-const x3::symbols<SessionMode> session_mode(
-    {{"none", SessionMode::none}, {"keep", SessionMode::keep}, {"process", SessionMode::process}}, "session mode");
+const x3::symbols<SessionMode>
+    session_mode({{"none", SessionMode::none}, {"keep", SessionMode::keep}, {"process", SessionMode::process}},
+                 "session mode");
 
 const x3::symbols<int> proxy_protocol({{"v1", 1}, {"v2", 2}}, "PROXY protocol version");
 

@@ -39,8 +39,8 @@ struct token_parser : x3::parser<Derived> {
     static const bool has_attribute = true;
 
     template <typename Context, typename RContext, typename Attr>
-    bool parse(token_iterator& first, const token_iterator& last, const Context& context, RContext&,
-               Attr& attr) const {
+    bool parse(token_iterator& first, const token_iterator& last, const Context& context, RContext&, Attr& attr) const
+    {
         if (static_cast<std::size_t>(last - first) < Words)
             return false;
         ErrorHandler& handler = x3::get<handler_tag>(context).get();
@@ -65,7 +65,8 @@ using checked_value = typename std::invoke_result_t<decltype(Check), std::string
 
 template <auto Check>
 struct checked_parser : token_parser<checked_parser<Check>, std::optional<checked_value<Check>>> {
-    std::optional<checked_value<Check>> read(token_iterator& first, const token_iterator&, ErrorHandler& h) const {
+    std::optional<checked_value<Check>> read(token_iterator& first, const token_iterator&, ErrorHandler& h) const
+    {
         const auto& word = *first++;
         auto value = Check(word.text);
         if (value)
@@ -78,7 +79,8 @@ struct checked_parser : token_parser<checked_parser<Check>, std::optional<checke
 // One word kept as written, once Check has had its say.
 template <auto Check>
 struct checked_word_parser : token_parser<checked_word_parser<Check>, std::string> {
-    std::string read(token_iterator& first, const token_iterator& last, ErrorHandler& h) const {
+    std::string read(token_iterator& first, const token_iterator& last, ErrorHandler& h) const
+    {
         const auto& word = *first;
         checked_parser<Check>{}.read(first, last, h);
         return word.text;
@@ -87,7 +89,8 @@ struct checked_word_parser : token_parser<checked_word_parser<Check>, std::strin
 
 // IP-START IP-END: two addresses of one family, in order.
 struct range_parser : token_parser<range_parser, ast::AddressRange, 2> {
-    ast::AddressRange read(token_iterator& first, const token_iterator& last, ErrorHandler& h) const {
+    ast::AddressRange read(token_iterator& first, const token_iterator& last, ErrorHandler& h) const
+    {
         const auto& from = *first;
         const auto& to = *std::next(first);
         ast::AddressRange range{checked_parser<&ip_address>{}.read(first, last, h),
@@ -106,7 +109,8 @@ struct range_parser : token_parser<range_parser, ast::AddressRange, 2> {
 
 // COUNT [BYTES]: the second word only when there is one.
 struct keep_limit_parser : token_parser<keep_limit_parser, ast::KeepLimit> {
-    ast::KeepLimit read(token_iterator& first, const token_iterator& last, ErrorHandler& h) const {
+    ast::KeepLimit read(token_iterator& first, const token_iterator& last, ErrorHandler& h) const
+    {
         ast::KeepLimit limit;
         limit.files = checked_parser<&keep_limit>{}.read(first, last, h);
         if (first != last) {
@@ -119,7 +123,8 @@ struct keep_limit_parser : token_parser<keep_limit_parser, ast::KeepLimit> {
 
 // A path or name that must not be empty (`what` names it in the message).
 template <const char* What>
-Result<std::string_view> not_empty(std::string_view text) {
+Result<std::string_view> not_empty(std::string_view text)
+{
     if (text.empty())
         return fail("empty " + std::string(What));
     return text;
@@ -131,7 +136,8 @@ constexpr char capture_basename[] = "capture basename";
 
 // PROGRAM [ARG...]: every word, the first checked as a program.
 struct program_parser : token_parser<program_parser, ast::Words> {
-    ast::Words read(token_iterator& first, const token_iterator& last, ErrorHandler& h) const {
+    ast::Words read(token_iterator& first, const token_iterator& last, ErrorHandler& h) const
+    {
         checked_parser<&program>{}.read(first, last, h);
         ast::Words words{{std::prev(first)->text}};
         for (; first != last; ++first)
@@ -142,7 +148,8 @@ struct program_parser : token_parser<program_parser, ast::Words> {
 
 // Every word as written (server: validation reads them, with /etc/services).
 struct words_parser : token_parser<words_parser, ast::Words> {
-    ast::Words read(token_iterator& first, const token_iterator& last, ErrorHandler&) const {
+    ast::Words read(token_iterator& first, const token_iterator& last, ErrorHandler&) const
+    {
         ast::Words words;
         for (; first != last; ++first)
             words.items.push_back(first->text);
@@ -158,7 +165,8 @@ struct Item {
     std::string_view text;
     std::size_t offset;
 };
-std::vector<Item> list(token_iterator& first, const token_iterator& last, ErrorHandler& h, const std::string& name) {
+std::vector<Item> list(token_iterator& first, const token_iterator& last, ErrorHandler& h, const std::string& name)
+{
     std::vector<Item> items;
     for (auto it = first; it != last; ++it) {
         const auto& a = *it;
@@ -182,7 +190,8 @@ std::vector<Item> list(token_iterator& first, const token_iterator& last, ErrorH
 }
 
 struct exit_codes_parser : token_parser<exit_codes_parser, ast::ExitCodes> {
-    ast::ExitCodes read(token_iterator& first, const token_iterator& last, ErrorHandler& h) const {
+    ast::ExitCodes read(token_iterator& first, const token_iterator& last, ErrorHandler& h) const
+    {
         ast::ExitCodes codes;
         for (const auto& item : list(first, last, h, "exit code")) {
             if (auto code = exit_code(item.text))
@@ -195,7 +204,8 @@ struct exit_codes_parser : token_parser<exit_codes_parser, ast::ExitCodes> {
 };
 
 struct acl_parser : token_parser<acl_parser, ast::AclList> {
-    ast::AclList read(token_iterator& first, const token_iterator& last, ErrorHandler& h) const {
+    ast::AclList read(token_iterator& first, const token_iterator& last, ErrorHandler& h) const
+    {
         ast::AclList acl;
         for (const auto& item : list(first, last, h, "ACL")) {
             auto entry = acl_item(item.text);
@@ -251,7 +261,8 @@ const auto keep_limit_args = keep_limit_parser{} > end;
 // Runs `Parser` over the directive's words into its value. A wrong count is
 // reported alone: the values' problems are dropped then.
 template <typename Attribute, const auto& Parser>
-void read(ast::Directive& d, ErrorHandler& h, const DirectiveInfo& info) {
+void read(ast::Directive& d, ErrorHandler& h, const DirectiveInfo& info)
+{
     const auto usage = [&] { return " for '" + d.keyword + "' (usage: " + std::string(info.usage) + ")"; };
     auto first = d.arguments.cbegin();
     const auto last = d.arguments.cend();
@@ -327,7 +338,8 @@ const std::array table{
     Entry{{"interface", L::interface, "interface IFACE"}, read<std::string, word_arg>},
 };
 
-std::array<DirectiveInfo, table.size()> infos() {
+std::array<DirectiveInfo, table.size()> infos()
+{
     std::array<DirectiveInfo, table.size()> out;
     for (std::size_t i = 0; i < table.size(); ++i)
         out[i] = table[i].info;
@@ -335,7 +347,8 @@ std::array<DirectiveInfo, table.size()> infos() {
 }
 
 // Keyword dispatch.
-const x3::symbols<const Entry*>& keywords() {
+const x3::symbols<const Entry*>& keywords()
+{
     static const auto symbols = [] {
         x3::symbols<const Entry*> s;
         for (const auto& entry : table)
@@ -345,7 +358,8 @@ const x3::symbols<const Entry*>& keywords() {
     return symbols;
 }
 
-const Entry* find(std::string_view keyword) {
+const Entry* find(std::string_view keyword)
+{
     const Entry* entry = nullptr;
     auto it = keyword.begin();
     if (x3::parse(it, keyword.end(), keywords() >> x3::eoi, entry))
@@ -355,17 +369,20 @@ const Entry* find(std::string_view keyword) {
 
 } // namespace
 
-std::span<const DirectiveInfo> directives() {
+std::span<const DirectiveInfo> directives()
+{
     static const auto all = infos();
     return all;
 }
 
-const DirectiveInfo* find_directive(std::string_view keyword) {
+const DirectiveInfo* find_directive(std::string_view keyword)
+{
     const Entry* entry = find(keyword);
     return entry ? &entry->info : nullptr;
 }
 
-void read_arguments(ast::Directive& directive, ErrorHandler& handler) {
+void read_arguments(ast::Directive& directive, ErrorHandler& handler)
+{
     if (const Entry* entry = find(directive.keyword)) {
         directive.info = &entry->info;
         entry->read(directive, handler, entry->info);

@@ -36,25 +36,24 @@ public:
 
     // Called by x3::annotate_on_success for every tagged node.
     template <typename Node>
-    void tag(Node& node, iterator_type first, iterator_type last) {
+    void tag(Node& node, iterator_type first, iterator_type last)
+    {
         positions_.annotate(node, first, last);
     }
 
     // A failed expectation `which` at `where`, in the line starting at line_start.
     void syntax_error(iterator_type line_start, iterator_type where, const std::string& which);
 
-    std::size_t offset_of(iterator_type it) const {
-        return static_cast<std::size_t>(it - source_.text().begin());
-    }
-    std::size_t begin_of(const x3::position_tagged& node) const {
+    std::size_t offset_of(iterator_type it) const { return static_cast<std::size_t>(it - source_.text().begin()); }
+    std::size_t begin_of(const x3::position_tagged& node) const
+    {
         return offset_of(positions_.get_positions().at(static_cast<std::size_t>(node.id_first)));
     }
     // Where an argument's text starts: after its opening quote, if any.
-    std::size_t text_of(const ast::Argument& argument) const {
-        return begin_of(argument) + (argument.quoted ? 1 : 0);
-    }
+    std::size_t text_of(const ast::Argument& argument) const { return begin_of(argument) + (argument.quoted ? 1 : 0); }
     // Where a wrong value is shown: at its first byte; an empty one at its quote.
-    std::size_t value_at(const ast::Argument& argument) const {
+    std::size_t value_at(const ast::Argument& argument) const
+    {
         return argument.text.empty() ? begin_of(argument) : text_of(argument);
     }
 
@@ -64,10 +63,12 @@ public:
     void keep_argument_problems();
     void drop_argument_problems() { pending_.clear(); }
     // A directive whose arguments could not be read (their count).
-    void directive_error(const x3::position_tagged& node, std::string message) {
+    void directive_error(const x3::position_tagged& node, std::string message)
+    {
         out_.push_back(source_.diagnostic(Diagnostic::Severity::error, begin_of(node), file_, std::move(message)));
     }
-    void argument_error(const ast::Argument& argument, std::string message) {
+    void argument_error(const ast::Argument& argument, std::string message)
+    {
         out_.push_back(source_.diagnostic(Diagnostic::Severity::error, begin_of(argument), file_, std::move(message)));
     }
     const x3::position_cache<std::vector<iterator_type>>& positions() const { return positions_; }
@@ -87,7 +88,8 @@ private:
 struct report_syntax_error {
     template <typename Iterator, typename Exception, typename Context>
     x3::error_handler_result on_error(Iterator& first, const Iterator&, const Exception& x,
-                                      const Context& context) const {
+                                      const Context& context) const
+    {
         auto& handler = x3::get<x3::error_handler_tag>(context).get();
         handler.syntax_error(first, x.where(), x.which());
         return x3::error_handler_result::fail;

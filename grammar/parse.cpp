@@ -17,7 +17,8 @@ namespace tcpproxy::grammar {
 
 namespace {
 
-std::string control_message(char c) {
+std::string control_message(char c)
+{
     char hex[8];
     std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned>(static_cast<unsigned char>(c)));
     return std::string("control character ") + hex + " is not allowed outside comments";
@@ -28,7 +29,8 @@ class Folder {
 public:
     explicit Folder(ast::File& file) : file_(file) {}
 
-    void line(ast::Directive&& d) {
+    void line(ast::Directive&& d)
+    {
         if (d.keyword == "port") {
             ast::PortSection port;
             tag_as(port, d);
@@ -50,7 +52,8 @@ public:
     void broken_line() { current_->broken = true; }
 
 private:
-    static void tag_as(ast::x3::position_tagged& node, const ast::Directive& line) {
+    static void tag_as(ast::x3::position_tagged& node, const ast::Directive& line)
+    {
         node.id_first = line.id_first;
         node.id_last = line.id_last;
     }
@@ -62,26 +65,30 @@ private:
 } // namespace
 
 ErrorHandler::ErrorHandler(const Source& source, std::string file, std::vector<Diagnostic>& out)
-    : source_(source), file_(std::move(file)), out_(out),
-      positions_(source.text().begin(), source.text().end()) {}
+    : source_(source), file_(std::move(file)), out_(out), positions_(source.text().begin(), source.text().end())
+{
+}
 
-void ErrorHandler::report(iterator_type where, std::string message) {
+void ErrorHandler::report(iterator_type where, std::string message)
+{
     out_.push_back(source_.diagnostic(Diagnostic::Severity::error, offset_of(where), file_, std::move(message)));
 }
 
-void ErrorHandler::argument_problem(Diagnostic::Severity severity, std::size_t offset, std::string message) {
+void ErrorHandler::argument_problem(Diagnostic::Severity severity, std::size_t offset, std::string message)
+{
     pending_.push_back(source_.diagnostic(severity, offset, file_, std::move(message)));
 }
 
-void ErrorHandler::keep_argument_problems() {
+void ErrorHandler::keep_argument_problems()
+{
     out_.insert(out_.end(), std::make_move_iterator(pending_.begin()), std::make_move_iterator(pending_.end()));
     pending_.clear();
 }
 
-void ErrorHandler::syntax_error(iterator_type line_start, iterator_type where, const std::string& which) {
+void ErrorHandler::syntax_error(iterator_type line_start, iterator_type where, const std::string& which)
+{
     const auto end = source_.text().end();
-    const bool at_line_end = where == end || *where == '\n' ||
-                             (*where == '\r' && where + 1 != end && where[1] == '\n');
+    const bool at_line_end = where == end || *where == '\n' || (*where == '\r' && where + 1 != end && where[1] == '\n');
     if (!at_line_end && text::is_control(static_cast<unsigned char>(*where))) {
         report(where, control_message(*where));
         return;
@@ -112,8 +119,8 @@ void ErrorHandler::syntax_error(iterator_type line_start, iterator_type where, c
     report(where, "expected a blank between arguments");
 }
 
-
-ParsedFile parse(const Source& source, const std::string& file) {
+ParsedFile parse(const Source& source, const std::string& file)
+{
     ParsedFile result;
     Folder fold(result.tree);
     ErrorHandler handler(source, file, result.diagnostics);

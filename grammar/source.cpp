@@ -6,14 +6,16 @@
 
 namespace tcpproxy::grammar {
 
-Source::Source(std::string_view text) : text_(text) {
+Source::Source(std::string_view text) : text_(text)
+{
     line_starts_.push_back(0);
     for (std::size_t i = 0; i < text.size(); ++i)
         if (text[i] == '\n')
             line_starts_.push_back(i + 1);
 }
 
-Location Source::locate(std::size_t offset) const {
+Location Source::locate(std::size_t offset) const
+{
     offset = std::min(offset, text_.size());
     // The last line start not after offset.
     auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), offset);
@@ -21,7 +23,8 @@ Location Source::locate(std::size_t offset) const {
     return {static_cast<int>(index) + 1, static_cast<int>(offset - line_starts_[index]) + 1};
 }
 
-std::string_view Source::line_text(int line) const {
+std::string_view Source::line_text(int line) const
+{
     if (line < 1 || static_cast<std::size_t>(line) > line_starts_.size())
         return {};
     auto start = line_starts_[static_cast<std::size_t>(line) - 1];
@@ -33,7 +36,8 @@ std::string_view Source::line_text(int line) const {
     return text_.substr(start, end - start);
 }
 
-std::string Source::excerpt(int line) const {
+std::string Source::excerpt(int line) const
+{
     std::string shown(line_text(line));
     // Byte for byte (not text::clean, which also takes tabs and folds a C1
     // control's two bytes into one), so the caret column still lines up.
@@ -44,7 +48,8 @@ std::string Source::excerpt(int line) const {
 }
 
 Diagnostic Source::diagnostic(Diagnostic::Severity severity, std::size_t offset, std::string file,
-                              std::string message) const {
+                              std::string message) const
+{
     const Location at = locate(offset);
     Diagnostic d;
     d.severity = severity;

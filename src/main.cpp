@@ -43,7 +43,8 @@ int status(const CommandLine& cl)
             metrics_at = loaded.config->metrics;
     }
     if (dir.empty()) {
-        std::cerr << "tcpproxy: --status: no status directory (give -o DIR or set statdir in " << cl.config_file << ")\n";
+        std::cerr << "tcpproxy: --status: no status directory (give -o DIR or set statdir in " << cl.config_file
+                  << ")\n";
         return 1;
     }
     const int rc = status_command(dir, std::cout, std::cerr);

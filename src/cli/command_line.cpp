@@ -46,31 +46,50 @@ std::unexpected<Error> refuse(const std::string& what) { return fail(std::string
 constexpr std::string_view default_pidfile = "/var/run/tcpproxy.pid";
 
 struct OptionInfo {
-    std::string_view name;     // "-t", "--decode"
-    const char* argument;      // what it takes, for messages; nullptr = a flag
+    std::string_view name; // "-t", "--decode"
+    const char* argument;  // what it takes, for messages; nullptr = a flag
 };
 
 constexpr std::array<OptionInfo, 21> short_options{{
-    {"-a", "PROGRAM"}, {"-b", "[IFACE:]PORT"}, {"-d", nullptr}, {"-e", nullptr},
-    {"-f", "FILE"}, {"-h", nullptr}, {"-l", "NAME"}, {"-n", nullptr},
-    {"-o", "DIR"}, {"-q", "IP"}, {"-r", "MODE"}, {"-s", nullptr},
-    {"-t", "SECONDS"}, {"-u", "USER[.GROUP]"}, {"-v", "PREFIX"}, {"-w", "BASENAME"},
-    {"-x", nullptr}, {"-A", "ACL"}, {"-E", "MODE,DIR,HANDLER"}, {"-O", "DIR"},
+    {"-a", "PROGRAM"},
+    {"-b", "[IFACE:]PORT"},
+    {"-d", nullptr},
+    {"-e", nullptr},
+    {"-f", "FILE"},
+    {"-h", nullptr},
+    {"-l", "NAME"},
+    {"-n", nullptr},
+    {"-o", "DIR"},
+    {"-q", "IP"},
+    {"-r", "MODE"},
+    {"-s", nullptr},
+    {"-t", "SECONDS"},
+    {"-u", "USER[.GROUP]"},
+    {"-v", "PREFIX"},
+    {"-w", "BASENAME"},
+    {"-x", nullptr},
+    {"-A", "ACL"},
+    {"-E", "MODE,DIR,HANDLER"},
+    {"-O", "DIR"},
     {"-V", nullptr},
 }};
 // -p is not in the table: whether it takes an argument depends on whether a
 // -p came before (see Parser::pidfile_option).
 
 constexpr std::array<OptionInfo, 8> long_options{{
-    {"--check-config", nullptr}, {"--status", nullptr}, {"--decode", "FILE"},
-    {"--client-out", "FILE"}, {"--server-out", "FILE"}, {"--help", nullptr},
-    {"--version", nullptr}, {"--metrics", "ADDRESS:PORT"},
+    {"--check-config", nullptr},
+    {"--status", nullptr},
+    {"--decode", "FILE"},
+    {"--client-out", "FILE"},
+    {"--server-out", "FILE"},
+    {"--help", nullptr},
+    {"--version", nullptr},
+    {"--metrics", "ADDRESS:PORT"},
 }};
 
 const OptionInfo* find_option(std::string_view name)
 {
-    for (const auto& table : {std::span<const OptionInfo>(short_options),
-                              std::span<const OptionInfo>(long_options)})
+    for (const auto& table : {std::span<const OptionInfo>(short_options), std::span<const OptionInfo>(long_options)})
         for (const OptionInfo& o : table)
             if (o.name == name)
                 return &o;
@@ -257,8 +276,7 @@ private:
 
     Step missing_argument(const OptionInfo& info)
     {
-        return refuse("option " + std::string(info.name) + " needs an argument (" +
-                      info.argument + ")");
+        return refuse("option " + std::string(info.name) + " needs an argument (" + info.argument + ")");
     }
 
     void note(std::string_view name)
@@ -274,8 +292,7 @@ private:
             cl_.action = action;
             return {};
         }
-        return refuse(std::string(action_option_) + " and " + std::string(name) +
-                      " cannot be used together");
+        return refuse(std::string(action_option_) + " and " + std::string(name) + " cannot be used together");
     }
 
     Step apply(const OptionInfo& info, std::string_view value)
@@ -294,32 +311,62 @@ private:
         };
 
         switch (name.size() == 2 ? name[1] : '\0') {
-        case 'a': cl_.acp = value; return {};
+        case 'a':
+            cl_.acp = value;
+            return {};
         case 'b':
             return fail_or(cli::parse_bind(value), [&](const cli::BindSpec&) {
                 cl_.bind = value;
                 cl_.standalone = true;
             });
-        case 'd': cl_.debug = true; return {};
-        case 'e': cl_.empty_env = true; return {};
-        case 'f': cl_.config_file = value; cl_.config_file_given = true; return {};
-        case 'h': cl_.action = CommandLine::Action::help; finished_ = true; return {};
-        case 'l': return fail_or(grammar::logname(value), [&](const std::string& name) { cl_.logname = name; });
-        case 'n': cl_.no_resolve = true; return {};
-        case 'o': cl_.statdir = value; return {};
-        case 'p': cl_.pidfile = value; return {};
-        case 'q': return fail_or(grammar::ip_address(value), [&](const IpAddress& ip) { cl_.srcip = ip; });
-        case 'r': return fail_or(grammar::redirect_mode(value), [&](RedirectMode m) { cl_.redirect = m; });
-        case 's': cl_.standalone = true; return {};
-        case 't': return fail_or(grammar::seconds(value), [&](unsigned t) { cl_.timeout = t; });
-        case 'u': cl_.user = value; return {};
-        case 'v': return fail_or(grammar::var_prefix(value), [&](const std::string& p) { cl_.var_prefix = p; });
-        case 'w': cl_.writefile = value; return {};
-        case 'x': cl_.extended_info = true; return {};
+        case 'd':
+            cl_.debug = true;
+            return {};
+        case 'e':
+            cl_.empty_env = true;
+            return {};
+        case 'f':
+            cl_.config_file = value;
+            cl_.config_file_given = true;
+            return {};
+        case 'h':
+            cl_.action = CommandLine::Action::help;
+            finished_ = true;
+            return {};
+        case 'l':
+            return fail_or(grammar::logname(value), [&](const std::string& name) { cl_.logname = name; });
+        case 'n':
+            cl_.no_resolve = true;
+            return {};
+        case 'o':
+            cl_.statdir = value;
+            return {};
+        case 'p':
+            cl_.pidfile = value;
+            return {};
+        case 'q':
+            return fail_or(grammar::ip_address(value), [&](const IpAddress& ip) { cl_.srcip = ip; });
+        case 'r':
+            return fail_or(grammar::redirect_mode(value), [&](RedirectMode m) { cl_.redirect = m; });
+        case 's':
+            cl_.standalone = true;
+            return {};
+        case 't':
+            return fail_or(grammar::seconds(value), [&](unsigned t) { cl_.timeout = t; });
+        case 'u':
+            cl_.user = value;
+            return {};
+        case 'v':
+            return fail_or(grammar::var_prefix(value), [&](const std::string& p) { cl_.var_prefix = p; });
+        case 'w':
+            cl_.writefile = value;
+            return {};
+        case 'x':
+            cl_.extended_info = true;
+            return {};
         case 'A':
-            return fail_or(acl_list(value), [&](const Acl& acl) {
-                cl_.acl.insert(cl_.acl.end(), acl.begin(), acl.end());
-            });
+            return fail_or(acl_list(value),
+                           [&](const Acl& acl) { cl_.acl.insert(cl_.acl.end(), acl.begin(), acl.end()); });
         case 'E':
             return fail_or(session_option(value), [&](const SessionOption& s) {
                 cl_.session_mode = s.mode;
@@ -328,9 +375,15 @@ private:
                 if (!s.handler.empty())
                     cl_.exit_handler = std::vector<std::string>{s.handler};
             });
-        case 'O': cl_.session_dir = value; return {};
-        case 'V': cl_.action = CommandLine::Action::version; finished_ = true; return {};
-        default: break;
+        case 'O':
+            cl_.session_dir = value;
+            return {};
+        case 'V':
+            cl_.action = CommandLine::Action::version;
+            finished_ = true;
+            return {};
+        default:
+            break;
         }
 
         if (name == "--check-config")
@@ -343,10 +396,24 @@ private:
         }
         if (name == "--metrics")
             return fail_or(parse_metrics_address(std::string(value)), [&](const Endpoint& e) { cl_.metrics = e; });
-        if (name == "--client-out") { cl_.decode_client_out = value; return {}; }
-        if (name == "--server-out") { cl_.decode_server_out = value; return {}; }
-        if (name == "--help") { cl_.action = CommandLine::Action::help; finished_ = true; return {}; }
-        if (name == "--version") { cl_.action = CommandLine::Action::version; finished_ = true; return {}; }
+        if (name == "--client-out") {
+            cl_.decode_client_out = value;
+            return {};
+        }
+        if (name == "--server-out") {
+            cl_.decode_server_out = value;
+            return {};
+        }
+        if (name == "--help") {
+            cl_.action = CommandLine::Action::help;
+            finished_ = true;
+            return {};
+        }
+        if (name == "--version") {
+            cl_.action = CommandLine::Action::version;
+            finished_ = true;
+            return {};
+        }
         return refuse("unknown option " + std::string(name)); // not reached: table and switch agree
     }
 
@@ -361,10 +428,7 @@ private:
         return {};
     }
 
-    bool given(std::string_view name) const
-    {
-        return std::find(given_.begin(), given_.end(), name) != given_.end();
-    }
+    bool given(std::string_view name) const { return std::find(given_.begin(), given_.end(), name) != given_.end(); }
 
     Step check_combination()
     {
@@ -373,12 +437,17 @@ private:
             if (given(out) && cl_.action != Action::decode)
                 return refuse("option " + std::string(out) + " needs --decode FILE");
         switch (cl_.action) {
-        case Action::check_config: return only_these("--check-config", {"-f"});
-        case Action::status: return only_these("--status", {"-f", "-o", "--metrics"});
-        case Action::decode: return only_these("--decode", {"--client-out", "--server-out"});
+        case Action::check_config:
+            return only_these("--check-config", {"-f"});
+        case Action::status:
+            return only_these("--status", {"-f", "-o", "--metrics"});
+        case Action::decode:
+            return only_these("--decode", {"--client-out", "--server-out"});
         case Action::help:
-        case Action::version: return {};
-        case Action::run: break;
+        case Action::version:
+            return {};
+        case Action::run:
+            break;
         }
 
         if (operands_.empty()) {
@@ -399,9 +468,9 @@ private:
         }
         if (!grammar::is_program(server)) {
             if (operands_.size() > 1)
-                return refuse("unexpected argument " + text::quoted(operands_[1]) +
-                              " after SERVER " + text::quoted(server) +
-                       " (options go before SERVER; only a program SERVER takes arguments)");
+                return refuse("unexpected argument " + text::quoted(operands_[1]) + " after SERVER " +
+                              text::quoted(server) +
+                              " (options go before SERVER; only a program SERVER takes arguments)");
             const auto upstream = parse_upstream(server);
             if (!upstream)
                 return refuse("SERVER " + text::quoted(server) + ": " + upstream.error().message);
@@ -423,9 +492,6 @@ private:
 
 } // namespace
 
-Result<CommandLine> parse_command_line(int argc, const char* const argv[])
-{
-    return Parser(argc, argv).run();
-}
+Result<CommandLine> parse_command_line(int argc, const char* const argv[]) { return Parser(argc, argv).run(); }
 
 } // namespace tcpproxy

@@ -4,10 +4,7 @@
 
 namespace tcpproxy {
 
-const char* usage_line()
-{
-    return "usage: tcpproxy [options] [-b [IFACE:]PORT] [SERVER [ARGS...]] (see --help)";
-}
+const char* usage_line() { return "usage: tcpproxy [options] [-b [IFACE:]PORT] [SERVER [ARGS...]] (see --help)"; }
 
 std::string help_text()
 {

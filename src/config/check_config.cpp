@@ -9,13 +9,15 @@ namespace tcpproxy {
 
 namespace {
 
-std::string count(std::size_t n, const std::string& noun) {
+std::string count(std::size_t n, const std::string& noun)
+{
     return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
 }
 
 } // namespace
 
-int check_config(const std::string& file, std::ostream& out, std::ostream& err, bool colour) {
+int check_config(const std::string& file, std::ostream& out, std::ostream& err, bool colour)
+{
     const LoadResult loaded = load_config_file(file);
     print_diagnostics(err, loaded.diagnostics, colour);
     if (!loaded.config) {
@@ -31,7 +33,8 @@ int check_config(const std::string& file, std::ostream& out, std::ostream& err, 
     for (const auto& port : loaded.config->ports)
         sections += port.services.size();
     out << file << ": configuration OK: " << count(loaded.config->ports.size(), "port") << ", "
-        << count(sections, "section") << " (" << count(loaded.diagnostics.warning_count() + problems.size(), "warning") << ")\n";
+        << count(sections, "section") << " (" << count(loaded.diagnostics.warning_count() + problems.size(), "warning")
+        << ")\n";
     return 0;
 }
 

@@ -17,7 +17,8 @@ namespace {
 // its default all the same: it was given, so "neither server nor exec" or
 // "incomplete session set" must not be reported on top of the real error.
 template <typename T, typename V>
-void set(DirectiveUse& use, Slot<T>& slot, V&& value) {
+void set(DirectiveUse& use, Slot<T>& slot, V&& value)
+{
     if (slot) {
         const auto& first = *slot->from;
         const auto where = std::to_string(use.report.line_of(first));
@@ -33,7 +34,8 @@ void set(DirectiveUse& use, Slot<T>& slot, V&& value) {
 
 // As set(), for a value whose parse may have failed.
 template <typename T>
-void set_parsed(DirectiveUse& use, Slot<T>& slot, std::optional<T> value) {
+void set_parsed(DirectiveUse& use, Slot<T>& slot, std::optional<T> value)
+{
     set(use, slot, value.value_or(T{}));
     if (slot && slot->from == &use.directive)
         slot->valid = value.has_value();
@@ -43,7 +45,8 @@ const ast::Argument& arg(DirectiveUse& use, std::size_t i = 0) { return use.dire
 
 // A parsed value; a wrong one is reported at `offset` and is empty.
 template <typename T>
-std::optional<T> reported(DirectiveUse& u, std::size_t offset, Result<T> parsed) {
+std::optional<T> reported(DirectiveUse& u, std::size_t offset, Result<T> parsed)
+{
     if (parsed)
         return std::move(*parsed);
     u.report.error(offset, std::move(parsed.error().message));
@@ -51,20 +54,25 @@ std::optional<T> reported(DirectiveUse& u, std::size_t offset, Result<T> parsed)
 }
 
 // Where a wrong value is shown: at its first byte; an empty one at its quote.
-std::size_t position(const DirectiveUse& u, const ast::Argument& a) {
+std::size_t position(const DirectiveUse& u, const ast::Argument& a)
+{
     return a.text.empty() ? u.report.begin_of(a) : u.report.text_of(a);
 }
 
 // Argument i read by a value function that needs the system (config/values.hpp).
 template <typename Rule>
-auto value(DirectiveUse& u, Rule rule, std::size_t i = 0) {
+auto value(DirectiveUse& u, Rule rule, std::size_t i = 0)
+{
     const auto& a = arg(u, i);
     return reported(u, position(u, a), rule(a.text));
 }
 
 // The directive's value as its grammar rule typed it.
 template <typename T>
-const T& typed(const DirectiveUse& u) { return std::get<T>(u.directive.value); }
+const T& typed(const DirectiveUse& u)
+{
+    return std::get<T>(u.directive.value);
+}
 
 // --- global-only --------------------------------------------------------
 
@@ -75,13 +83,15 @@ void apply_session_dir(DirectiveUse& u) { set(u, u.global.session_dir, typed<std
 void apply_session_mode(DirectiveUse& u) { set_parsed(u, u.global.session_mode, typed<std::optional<SessionMode>>(u)); }
 void apply_exit_code(DirectiveUse& u) { set(u, u.global.exit_codes, typed<ast::ExitCodes>(u).codes); }
 void apply_exit_handler(DirectiveUse& u) { set(u, u.global.exit_handler, typed<ast::Words>(u).items); }
-void apply_max_sessions(DirectiveUse& u) {
+void apply_max_sessions(DirectiveUse& u)
+{
     set(u, u.global.max_sessions, typed<std::optional<unsigned>>(u).value_or(1024));
 }
 void apply_metrics(DirectiveUse& u) { set_parsed(u, u.global.metrics, value(u, parse_metrics_address)); }
 
 // Repeated acl lines of one level add up.
-void add_acl(DirectiveUse& u, Slot<Acl>& slot) {
+void add_acl(DirectiveUse& u, Slot<Acl>& slot)
+{
     const auto& acl = typed<ast::AclList>(u).items;
     if (slot)
         slot->value.insert(slot->value.end(), acl.begin(), acl.end());
@@ -91,7 +101,8 @@ void add_acl(DirectiveUse& u, Slot<Acl>& slot) {
 
 void apply_metrics_acl(DirectiveUse& u) { add_acl(u, u.global.metrics_acl); }
 
-void apply_session_keep_limit(DirectiveUse& u) {
+void apply_session_keep_limit(DirectiveUse& u)
+{
     const auto& given = typed<ast::KeepLimit>(u);
     KeepLimit limit;
     limit.files = given.files.value_or(limit.files);
@@ -102,7 +113,8 @@ void apply_session_keep_limit(DirectiveUse& u) {
 
 // --- service ------------------------------------------------------------
 
-void apply_server(DirectiveUse& u) {
+void apply_server(DirectiveUse& u)
+{
     std::vector<Upstream> servers;
     for (std::size_t i = 0; i < u.directive.arguments.size(); ++i)
         if (auto upstream = value(u, parse_upstream, i))
@@ -115,20 +127,21 @@ void apply_acl(DirectiveUse& u) { add_acl(u, u.service.acl); }
 void apply_acp(DirectiveUse& u) { set(u, u.service.acp, typed<std::optional<std::string>>(u).value_or("")); }
 void apply_timeout(DirectiveUse& u) { set(u, u.service.timeout, typed<std::optional<unsigned>>(u).value_or(60)); }
 
-void apply_redirect_mode(DirectiveUse& u) {
+void apply_redirect_mode(DirectiveUse& u)
+{
     set(u, u.service.redirect, typed<std::optional<RedirectMode>>(u).value_or(RedirectMode::none));
 }
 
-void apply_srcip(DirectiveUse& u) {
-    set(u, u.service.srcip, typed<std::optional<IpAddress>>(u).value_or(IpAddress{}));
-}
+void apply_srcip(DirectiveUse& u) { set(u, u.service.srcip, typed<std::optional<IpAddress>>(u).value_or(IpAddress{})); }
 
-void apply_rotate(DirectiveUse& u) {
+void apply_rotate(DirectiveUse& u)
+{
     const auto& [first, last] = typed<ast::AddressRange>(u);
     set(u, u.service.rotate, std::pair{first.value_or(IpAddress{}), last.value_or(IpAddress{})});
 }
 
-void apply_user(DirectiveUse& u) {
+void apply_user(DirectiveUse& u)
+{
     const auto& a = arg(u);
     auto [known, fresh] = u.lookups.users.try_emplace(a.text);
     if (fresh)
@@ -139,7 +152,8 @@ void apply_user(DirectiveUse& u) {
 void apply_writefile(DirectiveUse& u) { set(u, u.service.capture, Capture{typed<std::string>(u), false}); }
 void apply_debug(DirectiveUse& u) { set(u, u.service.capture, Capture{typed<std::string>(u), true}); }
 
-void apply_extended_info(DirectiveUse& u) {
+void apply_extended_info(DirectiveUse& u)
+{
     set(u, u.service.extended_info, typed<std::optional<bool>>(u).value_or(false));
 }
 
@@ -147,27 +161,30 @@ void apply_logname(DirectiveUse& u) { set(u, u.service.logname, typed<std::strin
 void apply_name(DirectiveUse& u) { set(u, u.service.name, typed<std::string>(u)); }
 void apply_setenv(DirectiveUse& u) { set(u, u.service.var_prefix, typed<std::string>(u)); }
 
-void apply_proxy_protocol(DirectiveUse& u) {
+void apply_proxy_protocol(DirectiveUse& u)
+{
     set(u, u.service.proxy_protocol, typed<std::optional<int>>(u).value_or(0));
 }
 
-void apply_accept_proxy(DirectiveUse& u) {
+void apply_accept_proxy(DirectiveUse& u)
+{
     set(u, u.service.accept_proxy, typed<std::optional<bool>>(u).value_or(false));
 }
 
-void apply_max_per_client(DirectiveUse& u) {
+void apply_max_per_client(DirectiveUse& u)
+{
     set(u, u.service.max_per_client, typed<std::optional<unsigned>>(u).value_or(0));
 }
 
-void apply_accept_proxy_from(DirectiveUse& u) {
-    set(u, u.service.accept_proxy_from, typed<ast::AclList>(u).items);
-}
+void apply_accept_proxy_from(DirectiveUse& u) { set(u, u.service.accept_proxy_from, typed<ast::AclList>(u).items); }
 
-void apply_proxy_header_timeout(DirectiveUse& u) {
+void apply_proxy_header_timeout(DirectiveUse& u)
+{
     set(u, u.service.proxy_header_timeout, typed<std::optional<unsigned>>(u).value_or(5));
 }
 
-void apply_writefile_limit(DirectiveUse& u) {
+void apply_writefile_limit(DirectiveUse& u)
+{
     set(u, u.service.writefile_limit, typed<std::optional<std::uint64_t>>(u).value_or(0));
 }
 
@@ -209,7 +226,8 @@ const std::array table{
 
 } // namespace
 
-const DirectiveApply* find_apply(std::string_view keyword) {
+const DirectiveApply* find_apply(std::string_view keyword)
+{
     for (const auto& entry : table)
         if (entry.keyword == keyword)
             return &entry;

@@ -5,7 +5,8 @@ namespace tcpproxy::config {
 namespace {
 
 template <typename T>
-const Setting<T>* innermost(const std::vector<const ServiceLayer*>& levels, Slot<T> ServiceLayer::*member) {
+const Setting<T>* innermost(const std::vector<const ServiceLayer*>& levels, Slot<T> ServiceLayer::*member)
+{
     for (auto it = levels.rbegin(); it != levels.rend(); ++it)
         if (const auto& slot = (*it)->*member)
             return &*slot;
@@ -13,7 +14,8 @@ const Setting<T>* innermost(const std::vector<const ServiceLayer*>& levels, Slot
 }
 
 template <typename T>
-void inherit(T& target, const std::vector<const ServiceLayer*>& levels, Slot<T> ServiceLayer::*member) {
+void inherit(T& target, const std::vector<const ServiceLayer*>& levels, Slot<T> ServiceLayer::*member)
+{
     if (const auto* setting = innermost(levels, member))
         target = setting->value;
 }
@@ -21,7 +23,8 @@ void inherit(T& target, const std::vector<const ServiceLayer*>& levels, Slot<T> 
 // The innermost level that sets either member of a pair.
 template <typename A, typename B>
 const ServiceLayer* deciding_level(const std::vector<const ServiceLayer*>& levels, Slot<A> ServiceLayer::*a,
-                                   Slot<B> ServiceLayer::*b) {
+                                   Slot<B> ServiceLayer::*b)
+{
     for (auto it = levels.rbegin(); it != levels.rend(); ++it)
         if ((*it)->*a || (*it)->*b)
             return *it;
@@ -29,7 +32,8 @@ const ServiceLayer* deciding_level(const std::vector<const ServiceLayer*>& level
 }
 
 template <typename A, typename B>
-void report_both(const Slot<A>& a, const Slot<B>& b, Reporter& report) {
+void report_both(const Slot<A>& a, const Slot<B>& b, Reporter& report)
+{
     if (!a || !b)
         return;
     const auto* first = a->from;
@@ -44,7 +48,8 @@ void report_both(const Slot<A>& a, const Slot<B>& b, Reporter& report) {
 } // namespace
 
 ResolvedService resolve_service(const std::vector<const ServiceLayer*>& levels, const InterfaceSpec& interface,
-                                int line) {
+                                int line)
+{
     ResolvedService r;
     Service& s = r.service;
     s.interface = interface;
@@ -87,8 +92,6 @@ ResolvedService resolve_service(const std::vector<const ServiceLayer*>& levels, 
     return r;
 }
 
-void check_exclusive(const ServiceLayer& layer, Reporter& report) {
-    report_both(layer.servers, layer.exec, report);
-}
+void check_exclusive(const ServiceLayer& layer, Reporter& report) { report_both(layer.servers, layer.exec, report); }
 
 } // namespace tcpproxy::config

@@ -22,7 +22,8 @@
 
 namespace tcpproxy {
 
-LoadResult parse_config(std::string_view text, const std::string& file) {
+LoadResult parse_config(std::string_view text, const std::string& file)
+{
     LoadResult result;
     const grammar::Source source(text);
     const grammar::ParsedFile parsed = grammar::parse(source, file);
@@ -41,7 +42,8 @@ LoadResult parse_config(std::string_view text, const std::string& file) {
 namespace {
 
 // Why someone other than root could change what `path` (stat as `st`) says, or "".
-std::string writable_by_others(const std::string& path, const struct stat& st, bool directory) {
+std::string writable_by_others(const std::string& path, const struct stat& st, bool directory)
+{
     if (st.st_uid != 0)
         return path + " is owned by uid " + std::to_string(st.st_uid) + ", not root";
     // A sticky directory (/tmp) lets nobody else replace the root-owned entries in it.
@@ -54,7 +56,8 @@ std::string writable_by_others(const std::string& path, const struct stat& st, b
 }
 
 // Every directory above `path` (as written and as resolved), up to /.
-std::string directories_writable_by_others(const std::string& path) {
+std::string directories_writable_by_others(const std::string& path)
+{
     std::vector<std::filesystem::path> chains;
     std::error_code ec;
     chains.push_back(std::filesystem::absolute(path, ec).lexically_normal());
@@ -75,7 +78,8 @@ std::string directories_writable_by_others(const std::string& path) {
 
 } // namespace
 
-Result<std::string> read_config_text(const std::string& file, bool may_wait) {
+Result<std::string> read_config_text(const std::string& file, bool may_wait)
+{
     Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | (may_wait ? 0 : O_NONBLOCK)));
     if (!fd)
         return fail(errno_text("open"));
@@ -108,7 +112,8 @@ Result<std::string> read_config_text(const std::string& file, bool may_wait) {
     }
 }
 
-LoadResult load_config_text(const Result<std::string>& text, const std::string& file) {
+LoadResult load_config_text(const Result<std::string>& text, const std::string& file)
+{
     if (text)
         return parse_config(*text, file);
     LoadResult result;

@@ -13,16 +13,16 @@ namespace tcpproxy::config {
 
 class Reporter {
 public:
-    Reporter(const grammar::Source& source, const grammar::ParsedFile& parsed, std::string file,
-             Diagnostics& out)
-        : source_(source), parsed_(parsed), file_(std::move(file)), out_(out) {}
+    Reporter(const grammar::Source& source, const grammar::ParsedFile& parsed, std::string file, Diagnostics& out)
+        : source_(source), parsed_(parsed), file_(std::move(file)), out_(out)
+    {
+    }
 
     void error(std::size_t offset, std::string message);
     void warning(std::size_t offset, std::string message);
-    void error(const ast::x3::position_tagged& node, std::string message) {
-        error(begin_of(node), std::move(message));
-    }
-    void warning(const ast::x3::position_tagged& node, std::string message) {
+    void error(const ast::x3::position_tagged& node, std::string message) { error(begin_of(node), std::move(message)); }
+    void warning(const ast::x3::position_tagged& node, std::string message)
+    {
         warning(begin_of(node), std::move(message));
     }
     // A problem of the file as a whole (no line to show).
@@ -30,12 +30,8 @@ public:
 
     std::size_t begin_of(const ast::x3::position_tagged& node) const { return parsed_.begin_of(node); }
     // Where an argument's text starts: after its opening quote, if any.
-    std::size_t text_of(const ast::Argument& argument) const {
-        return begin_of(argument) + (argument.quoted ? 1 : 0);
-    }
-    int line_of(const ast::x3::position_tagged& node) const {
-        return source_.locate(begin_of(node)).line;
-    }
+    std::size_t text_of(const ast::Argument& argument) const { return begin_of(argument) + (argument.quoted ? 1 : 0); }
+    int line_of(const ast::x3::position_tagged& node) const { return source_.locate(begin_of(node)).line; }
 
 private:
     void add(Diagnostic::Severity severity, std::size_t offset, std::string message);

@@ -5,12 +5,12 @@
 
 namespace tcpproxy::config {
 
-SessionHandling check_session(const GlobalLayer& g, Reporter& report) {
+SessionHandling check_session(const GlobalLayer& g, Reporter& report)
+{
     std::vector<const ast::Directive*> given;
-    for (const ast::Directive* d : {g.session_dir ? g.session_dir->from : nullptr,
-                                    g.session_mode ? g.session_mode->from : nullptr,
-                                    g.exit_codes ? g.exit_codes->from : nullptr,
-                                    g.exit_handler ? g.exit_handler->from : nullptr})
+    for (const ast::Directive* d :
+         {g.session_dir ? g.session_dir->from : nullptr, g.session_mode ? g.session_mode->from : nullptr,
+          g.exit_codes ? g.exit_codes->from : nullptr, g.exit_handler ? g.exit_handler->from : nullptr})
         if (d)
             given.push_back(d);
     if (given.empty())

@@ -5,7 +5,8 @@ namespace tcpproxy::config {
 namespace {
 
 // True when every connection `later` could match is taken by `earlier`.
-bool shadows(const InterfaceSpec& earlier, const InterfaceSpec& later) {
+bool shadows(const InterfaceSpec& earlier, const InterfaceSpec& later)
+{
     using Kind = InterfaceSpec::Kind;
     if (earlier.kind == Kind::any)
         return true;
@@ -16,7 +17,8 @@ bool shadows(const InterfaceSpec& earlier, const InterfaceSpec& later) {
 
 } // namespace
 
-void warn_shadowed_sections(const PortBlock& port, Reporter& report) {
+void warn_shadowed_sections(const PortBlock& port, Reporter& report)
+{
     const auto& sections = port.sections;
     for (std::size_t j = 1; j < sections.size(); ++j) {
         if (!sections[j].interface)
@@ -25,9 +27,8 @@ void warn_shadowed_sections(const PortBlock& port, Reporter& report) {
             if (!sections[i].interface || !shadows(*sections[i].interface, *sections[j].interface))
                 continue;
             const auto& earlier = *sections[i].interface;
-            const std::string why = earlier.kind == InterfaceSpec::Kind::any
-                                        ? "takes every connection first"
-                                        : "already serves the same interface";
+            const std::string why = earlier.kind == InterfaceSpec::Kind::any ? "takes every connection first"
+                                                                             : "already serves the same interface";
             const auto& at = *sections[j].at;
             report.warning(at.arguments.empty() ? report.begin_of(at) : report.text_of(at.arguments[0]),
                            "this section can never match: 'interface " + earlier.text + "' on line " +

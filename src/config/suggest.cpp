@@ -6,7 +6,8 @@
 
 namespace tcpproxy::config {
 
-std::size_t edit_distance(std::string_view a, std::string_view b) {
+std::size_t edit_distance(std::string_view a, std::string_view b)
+{
     // One row of the dynamic-programming table at a time.
     std::vector<std::size_t> row(b.size() + 1);
     std::iota(row.begin(), row.end(), std::size_t{0});
@@ -22,7 +23,8 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
     return row[b.size()];
 }
 
-std::string nearest(std::string_view word, std::span<const std::string_view> candidates) {
+std::string nearest(std::string_view word, std::span<const std::string_view> candidates)
+{
     std::string best;
     std::size_t best_distance = 0;
     for (auto candidate : candidates) {

@@ -16,7 +16,8 @@ namespace {
 
 using grammar::Level;
 
-void unknown_keyword(const ast::Directive& d, Reporter& report) {
+void unknown_keyword(const ast::Directive& d, Reporter& report)
+{
     std::vector<std::string_view> keywords;
     for (const auto& info : grammar::directives())
         keywords.push_back(info.keyword);
@@ -36,7 +37,8 @@ class TreeBuilder {
 public:
     explicit TreeBuilder(Reporter& report) : report_(report) {}
 
-    ConfigTree build(const ast::File& file) {
+    ConfigTree build(const ast::File& file)
+    {
         section(file.global, tree_.defaults, true);
         for (const auto& orphan : file.orphans) {
             report_.error(orphan.line, "'interface' before any 'port': an interface section belongs to a port");
@@ -57,14 +59,16 @@ public:
 
 private:
     // The directives of one level; global-only ones only before the first port.
-    void section(const ast::Section& s, ServiceLayer& layer, bool global) {
+    void section(const ast::Section& s, ServiceLayer& layer, bool global)
+    {
         if (s.broken)
             layer.incomplete = true;
         for (const auto& d : s.directives)
             directive(d, layer, global);
     }
 
-    void directive(const ast::Directive& d, ServiceLayer& layer, bool global) {
+    void directive(const ast::Directive& d, ServiceLayer& layer, bool global)
+    {
         const auto* info = d.info;
         if (!info) {
             unknown_keyword(d, report_);
@@ -87,7 +91,8 @@ private:
 
     // A bad `port` line still opens its level, so the directives under it
     // are not blamed on the level above.
-    void open_port(const ast::Directive& d) {
+    void open_port(const ast::Directive& d)
+    {
         std::optional<std::uint16_t> number;
         if (read(d)) {
             const auto& a = d.arguments[0];
@@ -111,7 +116,8 @@ private:
         tree_.ports.push_back(std::move(block));
     }
 
-    void open_section(const ast::Directive& d) {
+    void open_section(const ast::Directive& d)
+    {
         SectionBlock section;
         section.at = &d;
         if (read(d)) {

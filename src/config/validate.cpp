@@ -12,11 +12,13 @@ namespace tcpproxy::config {
 
 namespace {
 
-InterfaceSpec wildcard() {
+InterfaceSpec wildcard()
+{
     return InterfaceSpec{.kind = InterfaceSpec::Kind::any, .address = {}, .name = {}, .text = "*"};
 }
 
-void set_globals(Config& config, const GlobalLayer& g) {
+void set_globals(Config& config, const GlobalLayer& g)
+{
     if (g.standalone)
         config.standalone = g.standalone->value;
     if (g.pidfile)
@@ -33,16 +35,20 @@ void set_globals(Config& config, const GlobalLayer& g) {
 
 // The privileged spawner starts a service's programs as its user: uid 0 or
 // gid 0 there hands a client's input to root (tcpproxy(1) SECURITY).
-void warn_root_identity(const Service& s, const ast::Directive& at, Reporter& report) {
+void warn_root_identity(const Service& s, const ast::Directive& at, Reporter& report)
+{
     const bool uid0 = s.user.uid && *s.user.uid == 0;
     const bool gid0 = s.user.gid && *s.user.gid == 0;
     if (uid0 || gid0)
         report.warning(at, "this service's programs and data run with " +
-                               std::string(uid0 && gid0 ? "uid 0 and gid 0" : uid0 ? "uid 0" : "gid 0") +
+                               std::string(uid0 && gid0 ? "uid 0 and gid 0"
+                                           : uid0       ? "uid 0"
+                                                        : "gid 0") +
                                " ('user " + s.user.text + "')");
 }
 
-PortConfig resolve_port(const ConfigTree& tree, const PortBlock& block, Reporter& report) {
+PortConfig resolve_port(const ConfigTree& tree, const PortBlock& block, Reporter& report)
+{
     PortConfig port;
     port.port = block.port.value_or(0);
     port.line = report.line_of(*block.at);
@@ -70,7 +76,8 @@ PortConfig resolve_port(const ConfigTree& tree, const PortBlock& block, Reporter
 
 } // namespace
 
-std::shared_ptr<Config> validate(const ast::File& file, Reporter& report, const std::string& file_name) {
+std::shared_ptr<Config> validate(const ast::File& file, Reporter& report, const std::string& file_name)
+{
     const ConfigTree tree = build_tree(file, report);
 
     auto config = std::make_shared<Config>();

@@ -95,7 +95,8 @@ Result<InterfaceSpec> parse_interface(const std::string& text)
         spec.kind = InterfaceSpec::Kind::nic;
         spec.name = text;
     } else {
-        return fail(text::quoted(text) + " is not an address or a network interface name (at most 15 characters, no '/' or blanks)");
+        return fail(text::quoted(text) +
+                    " is not an address or a network interface name (at most 15 characters, no '/' or blanks)");
     }
     return spec;
 }
@@ -111,8 +112,8 @@ Result<Upstream> parse_upstream(const std::string& text)
     if (!parts->bracketed) {
         if (host.empty())
             return fail(text::quoted(text) + ": missing host");
-        if (std::isdigit(static_cast<unsigned char>(host[0])) && host.find_first_not_of("0123456789.") == std::string::npos
-            && !IpAddress::parse_v4(host))
+        if (std::isdigit(static_cast<unsigned char>(host[0])) &&
+            host.find_first_not_of("0123456789.") == std::string::npos && !IpAddress::parse_v4(host))
             return fail(text::quoted(host) + " is not a valid IPv4 address");
         for (char c : host)
             if (c == ' ' || c == '/' || text::is_control(static_cast<unsigned char>(c)))
@@ -211,7 +212,7 @@ std::vector<std::string> program_problems(const Config& config)
             return;
         const std::string where = role + " program " + text::quoted(program) +
                                   (line > 0 ? " (line " + std::to_string(line) + ")" : std::string());
-        struct stat st{};
+        struct stat st {};
         if (::stat(program.c_str(), &st) < 0)
             problems.push_back(where + ": " + std::strerror(errno));
         else if (!S_ISREG(st.st_mode))

@@ -59,11 +59,16 @@ BOOST_LOG_ATTRIBUTE_KEYWORD(fields_kw, "TcpproxyFields", RecordFields)
 sinks::syslog::level syslog_level(Severity s)
 {
     switch (s) {
-    case Severity::debug: return sinks::syslog::debug;
-    case Severity::info: return sinks::syslog::info;
-    case Severity::notice: return sinks::syslog::notice;
-    case Severity::warning: return sinks::syslog::warning;
-    case Severity::error: return sinks::syslog::error;
+    case Severity::debug:
+        return sinks::syslog::debug;
+    case Severity::info:
+        return sinks::syslog::info;
+    case Severity::notice:
+        return sinks::syslog::notice;
+    case Severity::warning:
+        return sinks::syslog::warning;
+    case Severity::error:
+        return sinks::syslog::error;
     }
     return sinks::syslog::info;
 }
@@ -103,7 +108,8 @@ public:
     {
         auto s = rec[severity_kw];
         const std::string message = "MESSAGE=" + text;
-        const std::string priority = "PRIORITY=" + std::to_string(static_cast<int>(syslog_level(s ? *s : Severity::info)));
+        const std::string priority =
+            "PRIORITY=" + std::to_string(static_cast<int>(syslog_level(s ? *s : Severity::info)));
         std::string extra[5];
         std::size_t n_extra = 0;
         if (auto f = rec[fields_kw]) {
@@ -123,9 +129,7 @@ public:
         }
         iovec iov[9];
         std::size_t n = 0;
-        auto add = [&](const std::string& field) {
-            iov[n++] = iovec{const_cast<char*>(field.data()), field.size()};
-        };
+        auto add = [&](const std::string& field) { iov[n++] = iovec{const_cast<char*>(field.data()), field.size()}; };
         add(message);
         add(priority);
         add(identifier_);
@@ -188,7 +192,7 @@ struct Kept {
 };
 std::mutex kept_mutex;
 std::unordered_map<std::uint64_t, Kept> kept;
-std::vector<std::uint64_t> fresh; // sessions whose lines were empty before their latest one
+std::vector<std::uint64_t> fresh;          // sessions whose lines were empty before their latest one
 std::atomic<std::size_t> kept_sessions{0}; // a look without the lock when no session keeps lines
 
 void keep_line(Severity severity, std::string_view message, std::uint64_t session)
@@ -218,11 +222,16 @@ void keep_line(Severity severity, std::string_view message, std::uint64_t sessio
 const char* severity_name(Severity s)
 {
     switch (s) {
-    case Severity::debug: return "debug";
-    case Severity::info: return "info";
-    case Severity::notice: return "notice";
-    case Severity::warning: return "warning";
-    case Severity::error: return "error";
+    case Severity::debug:
+        return "debug";
+    case Severity::info:
+        return "info";
+    case Severity::notice:
+        return "notice";
+    case Severity::warning:
+        return "warning";
+    case Severity::error:
+        return "error";
     }
     return "info";
 }
@@ -251,9 +260,9 @@ void init(const Options& options)
     }
     if (options.to_syslog) {
         ident_storage = options.ident;
-        auto backend = boost::make_shared<sinks::syslog_backend>(
-            bl::keywords::facility = sinks::syslog::daemon, bl::keywords::use_impl = sinks::syslog::native,
-            bl::keywords::ident = ident_storage);
+        auto backend = boost::make_shared<sinks::syslog_backend>(bl::keywords::facility = sinks::syslog::daemon,
+                                                                 bl::keywords::use_impl = sinks::syslog::native,
+                                                                 bl::keywords::ident = ident_storage);
         backend->set_severity_mapper([](const bl::record_view& rec) {
             auto s = rec[severity_kw];
             return syslog_level(s ? *s : Severity::info);
@@ -264,9 +273,8 @@ void init(const Options& options)
         // once) and then at most once per second.
         auto probe = std::make_shared<PathProbe>(syslog_socket, syslog_recheck_ms);
         probe->present();
-        sink->set_filter([filter, probe](const bl::attribute_value_set& attrs) {
-            return filter(attrs) && probe->present();
-        });
+        sink->set_filter(
+            [filter, probe](const bl::attribute_value_set& attrs) { return filter(attrs) && probe->present(); });
         core->add_sink(sink);
     }
     if (options.to_stderr && kind == StderrKind::plain) {

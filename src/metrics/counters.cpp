@@ -126,10 +126,25 @@ std::uint64_t ended(const Snapshot::Service& s, bool failed_only)
 
 } // namespace
 
-std::uint64_t Snapshot::sessions_started() const { return sum(*this, [](const Service& s) { return s.started; }); }
-std::uint64_t Snapshot::sessions_ended() const { return sum(*this, [](const Service& s) { return ended(s, false); }); }
-std::uint64_t Snapshot::sessions_failed() const { return sum(*this, [](const Service& s) { return ended(s, true); }); }
-std::uint64_t Snapshot::bytes_client() const { return sum(*this, [](const Service& s) { return s.bytes_client; }); }
-std::uint64_t Snapshot::bytes_server() const { return sum(*this, [](const Service& s) { return s.bytes_server; }); }
+std::uint64_t Snapshot::sessions_started() const
+{
+    return sum(*this, [](const Service& s) { return s.started; });
+}
+std::uint64_t Snapshot::sessions_ended() const
+{
+    return sum(*this, [](const Service& s) { return ended(s, false); });
+}
+std::uint64_t Snapshot::sessions_failed() const
+{
+    return sum(*this, [](const Service& s) { return ended(s, true); });
+}
+std::uint64_t Snapshot::bytes_client() const
+{
+    return sum(*this, [](const Service& s) { return s.bytes_client; });
+}
+std::uint64_t Snapshot::bytes_server() const
+{
+    return sum(*this, [](const Service& s) { return s.bytes_server; });
+}
 
 } // namespace tcpproxy::metrics

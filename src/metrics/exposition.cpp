@@ -13,10 +13,17 @@ std::string escape_label(std::string_view value)
     out.reserve(value.size());
     for (const char c : value) {
         switch (c) {
-        case '\\': out += "\\\\"; break;
-        case '"': out += "\\\""; break;
-        case '\n': out += "\\n"; break;
-        default: out += c;
+        case '\\':
+            out += "\\\\";
+            break;
+        case '"':
+            out += "\\\"";
+            break;
+        case '\n':
+            out += "\\n";
+            break;
+        default:
+            out += c;
         }
     }
     return out;
@@ -168,7 +175,8 @@ std::string render(const Snapshot& s, std::string_view version)
         f.sample({}, s.acp_failures);
     }
     {
-        Family f(out, "tcpproxy_handler_runs_total", "counter", "Request handler (exec) sessions, by port and service.");
+        Family f(out, "tcpproxy_handler_runs_total", "counter",
+                 "Request handler (exec) sessions, by port and service.");
         for (const auto& [key, v] : s.services)
             if (v.handler_runs)
                 f.sample({{"port", std::to_string(key.first)}, {"service", key.second}}, v.handler_runs);

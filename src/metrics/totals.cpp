@@ -16,7 +16,8 @@ namespace {
 
 bool family_is(std::string_view line, std::string_view name)
 {
-    return line.starts_with(name) && line.size() > name.size() && (line[name.size()] == '{' || line[name.size()] == ' ');
+    return line.starts_with(name) && line.size() > name.size() &&
+           (line[name.size()] == '{' || line[name.size()] == ' ');
 }
 
 std::int64_t steady_ms()

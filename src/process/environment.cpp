@@ -42,11 +42,10 @@ Variables session_variables(const SessionRecord& r, VariableStage stage, long pi
 
 bool documented_variable(std::string_view name, VariableStage stage)
 {
-    static constexpr std::string_view always[] = {
-        "BINDING", "CLIENT", "CLIENTNAME", "INTERFACE", "LOGNAME", "NAME", "ORIGDST_PORT", "ORIGDST_SERVER",
-        "PID", "PORT", "PROGRAM", "SERVER", "SERVERNAME", "SERVERPORT", "STARTED"};
-    static constexpr std::string_view at_end[] = {"BYTES_CLIENT", "BYTES_SERVER", "DURATION", "STATUS",
-                                                  "STATUSCODE"};
+    static constexpr std::string_view always[] = {"BINDING", "CLIENT",       "CLIENTNAME",     "INTERFACE",  "LOGNAME",
+                                                  "NAME",    "ORIGDST_PORT", "ORIGDST_SERVER", "PID",        "PORT",
+                                                  "PROGRAM", "SERVER",       "SERVERNAME",     "SERVERPORT", "STARTED"};
+    static constexpr std::string_view at_end[] = {"BYTES_CLIENT", "BYTES_SERVER", "DURATION", "STATUS", "STATUSCODE"};
     if (std::find(std::begin(always), std::end(always), name) != std::end(always))
         return true;
     return stage == VariableStage::end && std::find(std::begin(at_end), std::end(at_end), name) != std::end(at_end);
@@ -57,8 +56,8 @@ bool unsafe_variable(std::string_view name)
     // glibc's UNSECURE_ENVVARS (sysdeps/generic/unsecvars.h), which ld.so
     // drops for set-id programs; there is no public interface to it.
     static constexpr std::string_view unsafe[] = {
-        "GCONV_PATH", "GETCONF_DIR", "HOSTALIASES", "LOCALDOMAIN", "LOCPATH", "MALLOC_TRACE", "NIS_PATH",
-        "NLSPATH", "RESOLV_HOST_CONF", "RES_OPTIONS", "TMPDIR", "TZDIR", "MALLOC_CHECK_", "MALLOC_PERTURB_"};
+        "GCONV_PATH", "GETCONF_DIR",      "HOSTALIASES", "LOCALDOMAIN", "LOCPATH", "MALLOC_TRACE",  "NIS_PATH",
+        "NLSPATH",    "RESOLV_HOST_CONF", "RES_OPTIONS", "TMPDIR",      "TZDIR",   "MALLOC_CHECK_", "MALLOC_PERTURB_"};
     return name.starts_with("LD_") || name.starts_with("GLIBC_TUNABLES") ||
            std::find(std::begin(unsafe), std::end(unsafe), name) != std::end(unsafe);
 }

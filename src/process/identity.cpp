@@ -81,8 +81,7 @@ Credentials process_credentials(const Config& config, const Credentials& fallbac
     return all.size() == 1 ? all.front() : data_path_default(fallback);
 }
 
-std::vector<std::string> identity_warnings(const Config& config, const Credentials& daemon,
-                                           const Credentials& fallback)
+std::vector<std::string> identity_warnings(const Config& config, const Credentials& daemon, const Credentials& fallback)
 {
     std::vector<std::string> out;
     if (!named_user(daemon_user) && daemon == fallback)

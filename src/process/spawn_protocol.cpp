@@ -441,9 +441,12 @@ namespace {
 const char* role_name(HandlerRole role)
 {
     switch (role) {
-    case HandlerRole::exec: return "exec handler";
-    case HandlerRole::acp: return "acp";
-    case HandlerRole::exit_handler: return "exit handler";
+    case HandlerRole::exec:
+        return "exec handler";
+    case HandlerRole::acp:
+        return "acp";
+    case HandlerRole::exit_handler:
+        return "exit handler";
     }
     return "program";
 }
@@ -519,10 +522,10 @@ std::string refusal(const SpawnerPolicy& policy, const spawn_protocol::Bind& req
     for (const auto& port : config.ports) {
         if (port.port != request.where.port)
             continue;
-        const bool wildcard = port.services.empty() ||
-                              std::any_of(port.services.begin(), port.services.end(), [](const Service& s) {
-                                  return s.interface.kind != InterfaceSpec::Kind::address;
-                              });
+        const bool wildcard =
+            port.services.empty() || std::any_of(port.services.begin(), port.services.end(), [](const Service& s) {
+                return s.interface.kind != InterfaceSpec::Kind::address;
+            });
         if (wildcard ? wildcard_request
                      : std::any_of(port.services.begin(), port.services.end(),
                                    [&](const Service& s) { return s.interface.address.unmapped() == want; }))

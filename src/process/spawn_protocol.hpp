@@ -83,8 +83,8 @@ struct Started {
     friend bool operator==(const Started&, const Started&) = default;
 };
 struct Failed {
-    std::int32_t err = 0;   // errno
-    std::string call;       // "execve(/x)", "setresuid(1000)", "not allowed: uid 0"
+    std::int32_t err = 0; // errno
+    std::string call;     // "execve(/x)", "setresuid(1000)", "not allowed: uid 0"
     friend bool operator==(const Failed&, const Failed&) = default;
 };
 struct Exited {
@@ -133,7 +133,6 @@ std::size_t descriptors_of(const Answer& a); // 1 for Bound and ConfigText, else
 // are CLOEXEC at once. A message or descriptor list that does not fit is
 // refused whole (and what did arrive is closed), never half-read.
 
-
 namespace tcpproxy {
 
 // A connected pair, both ends CLOEXEC and blocking.
@@ -148,7 +147,7 @@ struct Received {
     enum class Kind { message, closed, would_block, broken } kind = Kind::message;
     std::vector<std::uint8_t> bytes;
     std::vector<Fd> fds;
-    int err = 0;           // broken: the errno, or EMSGSIZE for a truncated message
+    int err = 0; // broken: the errno, or EMSGSIZE for a truncated message
 };
 
 // Receives one message with at most `max_fds` descriptors.

@@ -52,10 +52,7 @@ sp::Answer ask(int channel, const sp::Request& request, std::vector<int> fds, Fd
     return *answer;
 }
 
-[[noreturn]] void throw_failed(const sp::Failed& f)
-{
-    throw sys_error(f.call, f.err);
-}
+[[noreturn]] void throw_failed(const sp::Failed& f) { throw sys_error(f.call, f.err); }
 
 } // namespace
 
@@ -118,8 +115,8 @@ namespace {
 struct Running {
     pid_t pid;
     Fd pidfd;
-    Fd control;   // invalid once the daemon closed it (the program is then being killed)
-    bool group;   // leads its own process group: signals go to all of it
+    Fd control; // invalid once the daemon closed it (the program is then being killed)
+    bool group; // leads its own process group: signals go to all of it
 
     // Only while unreaped: then the leader's pid still names its group.
     void signal(int signo) const
@@ -144,12 +141,18 @@ void reply(int sock, const sp::Answer& a, const std::vector<int>& fds = {})
 std::string stage_call(int stage, const Launch& l)
 {
     switch (stage) {
-    case 0: return "setgroups(" + std::to_string(l.as.gid) + ")";
-    case 1: return "setresgid(" + std::to_string(l.as.gid) + ")";
-    case 2: return "setresuid(" + std::to_string(l.as.uid) + ")";
-    case 4: return "open(/dev/null)";
-    case 5: return "setpgid";
-    default: return "execve(" + l.argv.front() + ")";
+    case 0:
+        return "setgroups(" + std::to_string(l.as.gid) + ")";
+    case 1:
+        return "setresgid(" + std::to_string(l.as.gid) + ")";
+    case 2:
+        return "setresuid(" + std::to_string(l.as.uid) + ")";
+    case 4:
+        return "open(/dev/null)";
+    case 5:
+        return "setpgid";
+    default:
+        return "execve(" + l.argv.front() + ")";
     }
 }
 
@@ -208,7 +211,7 @@ std::string stage_call(int stage, const Launch& l)
 bool names_pid(const std::string& path, pid_t pid)
 {
     Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
-    struct stat st{};
+    struct stat st {};
     if (!fd || ::fstat(fd.get(), &st) < 0 || !S_ISREG(st.st_mode))
         return false;
     char buf[32] = {};

@@ -14,7 +14,7 @@ namespace {
 std::string local_time(CaptureTime t)
 {
     const std::time_t tt = static_cast<std::time_t>(t.seconds);
-    std::tm tm {};
+    std::tm tm{};
     char buf[64];
     char micros[8];
     std::snprintf(micros, sizeof micros, ".%06u", static_cast<unsigned>(t.micros % 1000000));
@@ -23,10 +23,7 @@ std::string local_time(CaptureTime t)
     return buf + std::string(micros);
 }
 
-std::string_view arrow(Direction d)
-{
-    return d == Direction::client_to_server ? "client->server" : "server->client";
-}
+std::string_view arrow(Direction d) { return d == Direction::client_to_server ? "client->server" : "server->client"; }
 
 // One direction's totals and, when asked, the file its bytes go to.
 struct Stream {

@@ -78,7 +78,7 @@ std::vector<std::string_view> split_blanks(std::string_view s)
 
 CaptureTime capture_now()
 {
-    timespec ts {};
+    timespec ts{};
     ::clock_gettime(CLOCK_REALTIME, &ts);
     return CaptureTime{static_cast<std::int64_t>(ts.tv_sec), static_cast<std::uint32_t>(ts.tv_nsec / 1000)};
 }
@@ -151,8 +151,8 @@ std::optional<CaptureRecord> CaptureReader::next()
     if (r.drop)
         return r;
     if (r.length > capture_max_readable_record)
-        return fail(r.offset, "record length " + std::to_string(r.length) + " exceeds the limit of "
-                                  + std::to_string(capture_max_readable_record));
+        return fail(r.offset, "record length " + std::to_string(r.length) + " exceeds the limit of " +
+                                  std::to_string(capture_max_readable_record));
 
     // Read in slices so that a corrupt length costs no more memory than the file holds.
     constexpr std::size_t slice = 1024 * 1024;
@@ -164,8 +164,8 @@ std::optional<CaptureRecord> CaptureReader::next()
         const auto got = static_cast<std::size_t>(in_.gcount());
         offset_ += got;
         if (got < want) {
-            return fail(r.offset, "truncated record: its header announces " + std::to_string(r.length)
-                                      + " bytes, the file ends after " + std::to_string(have + got));
+            return fail(r.offset, "truncated record: its header announces " + std::to_string(r.length) +
+                                      " bytes, the file ends after " + std::to_string(have + got));
         }
     }
     const int end = in_.get();

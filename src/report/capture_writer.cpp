@@ -48,10 +48,7 @@ int open_capture_file(const std::string& path)
     return fd;
 }
 
-std::size_t index(Direction d)
-{
-    return d == Direction::client_to_server ? 0 : 1;
-}
+std::size_t index(Direction d) { return d == Direction::client_to_server ? 0 : 1; }
 
 } // namespace
 
@@ -77,10 +74,7 @@ void CaptureWriter::start()
     }
 }
 
-CaptureWriter::~CaptureWriter()
-{
-    close();
-}
+CaptureWriter::~CaptureWriter() { close(); }
 
 void CaptureWriter::record(Direction d, const char* data, std::size_t n) noexcept
 {

@@ -151,8 +151,7 @@ void clean_stale_status_files(const std::string& statdir)
 
 Reaper::Reaper(Mode mode, long main_pid, HandlerLimits limits)
     : mode_(mode), main_pid_(main_pid),
-      exits_(mode == Mode::threaded ? ExitHandlerPool::default_threads : 0, ExitHandlerPool::default_max_queued,
-             limits)
+      exits_(mode == Mode::threaded ? ExitHandlerPool::default_threads : 0, ExitHandlerPool::default_max_queued, limits)
 {
     if (mode_ == Mode::threaded) {
         boost::thread::attributes attrs;
@@ -204,9 +203,15 @@ void Reaper::post(Event e, SessionRecord r)
 void Reaper::handle(Event e, const SessionRecord& r)
 {
     switch (e) {
-    case Event::started: begin(r); break;
-    case Event::connected: connect(r); break;
-    case Event::ended: end(r); break;
+    case Event::started:
+        begin(r);
+        break;
+    case Event::connected:
+        connect(r);
+        break;
+    case Event::ended:
+        end(r);
+        break;
     }
 }
 
@@ -238,8 +243,8 @@ void Reaper::begin(const SessionRecord& r)
     metrics::counters().session_started(r.local.port, r.service ? r.service->name : std::string());
     if (r.config && r.config->session.active()) {
         try {
-            running.log = std::make_shared<SessionLog>(r.config->session.dir, logname_of(r),
-                                                       static_cast<pid_t>(main_pid_), r.id);
+            running.log =
+                std::make_shared<SessionLog>(r.config->session.dir, logname_of(r), static_cast<pid_t>(main_pid_), r.id);
         } catch (const std::exception& e) {
             // The session goes on without a logfile; its kept lines go nowhere.
             note(log::Severity::error, std::string("session bookkeeping: ") + e.what(), nullptr);
@@ -290,8 +295,8 @@ void Reaper::end(const SessionRecord& r)
     for (const auto& a : r.upstream_attempts)
         metrics::counters().upstream_connect(a.server.str(), a.failed);
     metrics::counters().session_ended(metrics::SessionEnd{r.local.port, r.service ? r.service->name : std::string(),
-                                                          r.status, r.bytes_client, r.bytes_server,
-                                                          !r.program.empty(), was_started});
+                                                          r.status, r.bytes_client, r.bytes_server, !r.program.empty(),
+                                                          was_started});
     copy_session_lines(r.id, running, true);
     if (running.status) {
         if (const auto error = running.status->remove(); !error.empty())
@@ -307,15 +312,14 @@ void Reaper::end(const SessionRecord& r)
     job.status = r.status;
     job.handling = handling;
     job.session = r.id;
-    const bool run_handler =
-        handling.mode == SessionMode::process && (handling.exit_codes & status_bit(r.status)) != 0;
+    const bool run_handler = handling.mode == SessionMode::process && (handling.exit_codes & status_bit(r.status)) != 0;
     if (!run_handler) {
         finish_session_log(job); // keep or remove: nothing to wait for
         return;
     }
     const std::string prefix = r.service ? r.service->var_prefix : std::string("PROXY_");
-    job.env = build_environment(session_variables(r, VariableStage::end, main_pid_), prefix, r.config->empty_env,
-                                environ);
+    job.env =
+        build_environment(session_variables(r, VariableStage::end, main_pid_), prefix, r.config->empty_env, environ);
     // As the service's exec handler and acp are; with no service, as the daemon itself.
     if (r.service) {
         job.identity = r.service->user;

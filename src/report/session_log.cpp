@@ -69,8 +69,8 @@ public:
             scan(dir, d);
         struct stat st {};
         d.push({path, ::lstat(path.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0});
-        while (d.files.size() > 1 && ((limit.files && d.files.size() > limit.files) ||
-                                      (limit.bytes && d.bytes > limit.bytes))) {
+        while (d.files.size() > 1 &&
+               ((limit.files && d.files.size() > limit.files) || (limit.bytes && d.bytes > limit.bytes))) {
             const File oldest = d.pop();
             if (::unlink(oldest.path.c_str()) == 0)
                 log::notice("session logfile removed: " + oldest.path + " (session-keep-limit " +
@@ -338,8 +338,8 @@ void ExitHandlerPool::run()
         HandlerLimits limits = limits_;
         bool too_late = false;
         if (draining_) {
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                deadline_ - std::chrono::steady_clock::now());
+            const auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - std::chrono::steady_clock::now());
             limits.time = std::min(limits.time, left);
             too_late = left.count() <= 0;
         }

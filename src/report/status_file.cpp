@@ -74,10 +74,7 @@ std::optional<Endpoint> parse_optional_endpoint(std::string_view s, bool& ok)
     return e;
 }
 
-bool process_gone(pid_t pid)
-{
-    return pid > 0 && ::kill(pid, 0) == -1 && errno == ESRCH;
-}
+bool process_gone(pid_t pid) { return pid > 0 && ::kill(pid, 0) == -1 && errno == ESRCH; }
 
 } // namespace
 
@@ -178,10 +175,7 @@ StatusFile::StatusFile(std::string dir, std::uint64_t session_id, StatusLine lin
     write_locked();
 }
 
-StatusFile::~StatusFile()
-{
-    remove();
-}
+StatusFile::~StatusFile() { remove(); }
 
 void StatusFile::update_server(const Endpoint& server)
 {
@@ -243,8 +237,8 @@ Result<Fd> open_status_directory(const std::string& dir)
     Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!fd)
         return fail(errno == ELOOP || errno == ENOTDIR ? on("open", dir) + ": not a directory (a symbolic link?)"
-                                                        : errno_text(on("open", dir)));
-    struct stat st{};
+                                                       : errno_text(on("open", dir)));
+    struct stat st {};
     if (::fstat(fd.get(), &st) != 0)
         return fail(errno_text(on("fstat", dir)));
     if (st.st_uid != ::geteuid() && st.st_uid != 0)
@@ -281,7 +275,7 @@ StaleCleanup remove_stale_status_files(const std::string& dir, const std::option
         if (!process_gone(parsed->pid))
             continue;
         // Only what we could have written: a regular file of ours, not a link, not someone else's.
-        struct stat st{};
+        struct stat st {};
         const std::string entry(name);
         if (::fstatat(dir_fd->get(), entry.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
             st.st_uid != me)

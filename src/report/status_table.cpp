@@ -28,7 +28,7 @@ constexpr std::size_t max_status_file_size = 4096;
 
 struct FileRead {
     std::string content;
-    std::string error;   // empty: content is valid
+    std::string error; // empty: content is valid
     bool vanished = false;
     uid_t owner = 0;
 };
@@ -134,7 +134,7 @@ bool owned_by_its_process(StatusRow& row, uid_t owner, std::string& why)
 std::string local_time(std::int64_t t)
 {
     const std::time_t tt = static_cast<std::time_t>(t);
-    std::tm tm {};
+    std::tm tm{};
     if (!::localtime_r(&tt, &tm))
         return std::to_string(t);
     char buf[32];
@@ -142,10 +142,7 @@ std::string local_time(std::int64_t t)
     return n ? std::string(buf, n) : std::to_string(t);
 }
 
-std::string two_digits(std::int64_t v)
-{
-    return (v < 10 ? "0" : "") + std::to_string(v);
-}
+std::string two_digits(std::int64_t v) { return (v < 10 ? "0" : "") + std::to_string(v); }
 
 // Session ids compare as numbers when they are (shorter first), else as text.
 bool session_less(const std::string& a, const std::string& b)
@@ -241,8 +238,8 @@ int status_command(const std::string& dir, std::ostream& out, std::ostream& err)
         else
             err << "tcpproxy: --status: skipping " << text::clean(path) << ": " << why << '\n';
     }
-    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-        std::chrono::system_clock::now().time_since_epoch()).count();
+    const auto now =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     out << render_status_table(std::move(rows), now);
     return 0;
 }

@@ -90,9 +90,10 @@ Result<Pidfile> Pidfile::open(const std::string& path)
     p.fd_ = Fd(::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0644));
     if (!p.fd_) {
         const int e = errno;
-        return fail("pidfile " + path + ": " + (e == ELOOP ? std::string("is a symbolic link") : errno_text("open", e)));
+        return fail("pidfile " + path + ": " +
+                    (e == ELOOP ? std::string("is a symbolic link") : errno_text("open", e)));
     }
-    struct stat st{};
+    struct stat st {};
     if (::fstat(p.fd_.get(), &st) < 0)
         return fail("pidfile " + path + ": " + errno_text("fstat"));
     if (!S_ISREG(st.st_mode))
@@ -127,7 +128,8 @@ Pidfile::~Pidfile()
 {
     if (path_.empty() || !fd_)
         return;
-    struct stat mine{}, there{};
+    struct stat mine {
+    }, there{};
     if (::fstat(fd_.get(), &mine) == 0 && ::lstat(path_.c_str(), &there) == 0 && mine.st_dev == there.st_dev &&
         mine.st_ino == there.st_ino)
         ::unlink(path_.c_str());

@@ -18,7 +18,7 @@ namespace tcpproxy {
 
 namespace {
 
-constexpr int backlog = 4096;           // the kernel caps it at net.core.somaxconn
+constexpr int backlog = 4096; // the kernel caps it at net.core.somaxconn
 
 // Errors accept() reports for one connection (aborted, or a network error
 // pending on it): skip it and carry on.
@@ -45,10 +45,7 @@ bool transient(int err)
 
 bool out_of_resources(int err) { return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM; }
 
-IpAddress any_address(bool v6)
-{
-    return *IpAddress::parse(v6 ? "::" : "0.0.0.0");
-}
+IpAddress any_address(bool v6) { return *IpAddress::parse(v6 ? "::" : "0.0.0.0"); }
 
 std::vector<Fd> bind_sockets(std::uint16_t port, const BindPlan& plan)
 {

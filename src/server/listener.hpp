@@ -103,7 +103,7 @@ private:
     BindPlan plan_;
     std::vector<Fd> sockets_;
     bool inherited_ = false;
-    Fd spare_;                     // held so that one descriptor is free when we run out
+    Fd spare_; // held so that one descriptor is free when we run out
     SessionPool* pool_ = nullptr;
     std::atomic<bool> stopping_{false};
     std::atomic<bool> accepting_{false}; // from start() until run() returns, whyever it does

@@ -33,8 +33,8 @@ void prepare_process_signals()
 log::Options log_options(const Config& config, bool to_stderr)
 {
     log::Options o;
-    const auto with_services = std::find_if(config.ports.begin(), config.ports.end(),
-                                            [](const PortConfig& p) { return !p.services.empty(); });
+    const auto with_services =
+        std::find_if(config.ports.begin(), config.ports.end(), [](const PortConfig& p) { return !p.services.empty(); });
     if (with_services != config.ports.end())
         o.ident = with_services->services.front().logname;
     o.to_stderr = to_stderr;

@@ -208,7 +208,9 @@ void SessionPool::launch(Slot* slot, SessionStart start)
 void SessionPool::wake_waiters()
 {
     // Taking the lock orders the waiter's predicate check before this notify.
-    { std::lock_guard lock(mutex_); }
+    {
+        std::lock_guard lock(mutex_);
+    }
     cv_.notify_all();
 }
 

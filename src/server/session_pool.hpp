@@ -82,7 +82,7 @@ private:
     std::size_t making_ = 0; // slots being made outside the lock (counted in busy_)
     mutable std::mutex mutex_;
     std::condition_variable cv_;
-    std::vector<Slot*> free_;     // LIFO: the most recently used threads (warm stacks) go first
+    std::vector<Slot*> free_;          // LIFO: the most recently used threads (warm stacks) go first
     std::atomic<std::size_t> busy_{0}; // changed under mutex_; read without it by start_secondary
     std::size_t release_above_;        // sessions at once beyond which a relaying primary gives back its deep stack
     std::atomic<bool> quit_{false};
@@ -101,8 +101,8 @@ struct SessionPool::Slot : SessionHost {
     Gate go_secondary;
     boost::thread primary;
     boost::thread secondary;
-    bool busy = false; // guarded by the pool's mutex
-    std::atomic<bool> retire{false}; // its threads could not all be created: the primary ends
+    bool busy = false;                             // guarded by the pool's mutex
+    std::atomic<bool> retire{false};               // its threads could not all be created: the primary ends
     std::atomic<char*> primary_stack_low{nullptr}; // the primary's stack (lowest address), set by that thread
 };
 

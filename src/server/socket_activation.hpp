@@ -13,8 +13,8 @@ namespace tcpproxy {
 
 struct ActivatedSocket {
     Fd fd;
-    std::uint16_t port = 0;   // its local port (getsockname)
-    std::string address;      // its local address and port, for the log
+    std::uint16_t port = 0; // its local port (getsockname)
+    std::string address;    // its local address and port, for the log
 };
 
 // The listening sockets adopt_activated_sockets() kept, for the ports of the

@@ -155,9 +155,7 @@ public:
             // first. Recording never waits for the disk: a bounded buffer, else a DROP record.
             if (capture)
                 capture->record(dir, data, static_cast<std::size_t>(n));
-            auto send = [&](std::size_t off, std::size_t left) {
-                return ::send(to, data + off, left, MSG_NOSIGNAL);
-            };
+            auto send = [&](std::size_t off, std::size_t left) { return ::send(to, data + off, left, MSG_NOSIGNAL); };
             if (auto out = write_all(to, static_cast<std::size_t>(n), activity, bytes, send))
                 return out;
         }
@@ -208,8 +206,8 @@ RelayOutcome relay(int from, int to, Activity& activity, std::uint64_t& bytes, C
 
         // Busy: keep the pipe until the source has nothing more to give.
         for (;;) {
-            const ssize_t n = ::splice(from, nullptr, pipe->write.get(), nullptr, splice_chunk,
-                                       SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+            const ssize_t n =
+                ::splice(from, nullptr, pipe->write.get(), nullptr, splice_chunk, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
             if (n > 0) {
                 activity.touch();
                 if (auto out = drain(pipe->read.get(), to, static_cast<std::size_t>(n), activity, bytes))

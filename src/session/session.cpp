@@ -70,15 +70,16 @@ Result<proxy_protocol::Header> read_proxy_header(int fd, const Activity& activit
             return fail("PROXY header: " + errno_text("recv"));
         }
         if (n == 0)
-            return fail(taken ? "connection closed inside the PROXY header" : "connection closed before a PROXY header");
+            return fail(taken ? "connection closed inside the PROXY header"
+                              : "connection closed before a PROXY header");
         const std::size_t seen = taken + static_cast<std::size_t>(n);
         const auto r = pp::parse(std::span<const std::uint8_t>(buf.data(), seen));
         if (r.kind == pp::ParseResult::Kind::error)
             return fail("PROXY header: " + r.error);
         // need_more: consume everything peeked (all header) so that poll()
         // waits for new bytes instead of reporting these again.
-        const std::size_t want = r.kind == pp::ParseResult::Kind::header ? r.header.length - taken
-                                                                          : static_cast<std::size_t>(n);
+        const std::size_t want =
+            r.kind == pp::ParseResult::Kind::header ? r.header.length - taken : static_cast<std::size_t>(n);
         std::size_t got = 0;
         while (got < want) {
             const ssize_t m = ::recv(fd, buf.data() + taken + got, want - got, 0);
@@ -96,8 +97,7 @@ Result<proxy_protocol::Header> read_proxy_header(int fd, const Activity& activit
 
 } // namespace
 
-Session::Session(SessionHost& host, Reaper& reaper, long main_pid)
-    : host_(host), reaper_(reaper), main_pid_(main_pid)
+Session::Session(SessionHost& host, Reaper& reaper, long main_pid) : host_(host), reaper_(reaper), main_pid_(main_pid)
 {
 }
 
@@ -368,8 +368,9 @@ Result<Supervisor> Session::start_program(const std::vector<std::string>& argv, 
 bool Session::connect(RedirectAction redirect)
 {
     auto& r = record_;
-    auto up = redirect == RedirectAction::original ? connect_original(*r.service, *r.origdst, activity_)
-                                                   : connect_upstream(*r.service, r.local.port, activity_, r.id, r.upstream_attempts);
+    auto up = redirect == RedirectAction::original
+                  ? connect_original(*r.service, *r.origdst, activity_)
+                  : connect_upstream(*r.service, r.local.port, activity_, r.id, r.upstream_attempts);
     if (!up)
         return refuse(Status::connect, up.error().message);
     failures_ = up->failures;

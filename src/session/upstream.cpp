@@ -157,7 +157,7 @@ IpAddress rotate_address(const IpAddress& first, const IpAddress& last, std::uin
 }
 
 Result<UpstreamConnection> connect_upstream(const Service& service, std::uint16_t local_port, const Activity& activity,
-                                  std::uint64_t session_id, UpstreamAttempts& attempts)
+                                            std::uint64_t session_id, UpstreamAttempts& attempts)
 {
     const auto source = source_for(service);
     int failures = 0;

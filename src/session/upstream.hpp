@@ -19,10 +19,10 @@
 namespace tcpproxy {
 
 enum class RedirectAction {
-    configured,      // the configured server or handler
-    original,        // connect to the original destination (forward, forward-only)
-    refuse_direct,   // forward-only and not redirected: ACCESS
-    refuse_loop,     // the original destination is one of our own listeners: ACCESS
+    configured,    // the configured server or handler
+    original,      // connect to the original destination (forward, forward-only)
+    refuse_direct, // forward-only and not redirected: ACCESS
+    refuse_loop,   // the original destination is one of our own listeners: ACCESS
 };
 
 // Pure: `redirected` says the connection has an original destination other
@@ -34,7 +34,7 @@ RedirectAction redirect_action(RedirectMode mode, bool redirected, bool exec, bo
 bool is_own_listener(const Config& config, const Endpoint& to);
 
 struct UpstreamConnection {
-    Fd fd;                            // connected, non-blocking
+    Fd fd; // connected, non-blocking
     Endpoint server;
     std::optional<Endpoint> outgoing; // our side; only for extended info (a system call per session)
     std::string server_name;          // the host as configured
@@ -47,7 +47,7 @@ struct UpstreamConnection {
 // Each attempt is appended to `attempts` (the metrics count them at the
 // reaper: no lock and no formatting per connect here).
 Result<UpstreamConnection> connect_upstream(const Service& service, std::uint16_t local_port, const Activity& activity,
-                                  std::uint64_t session_id, UpstreamAttempts& attempts);
+                                            std::uint64_t session_id, UpstreamAttempts& attempts);
 
 // redirect-mode forward: one attempt at the original destination `to`
 // (srcip/rotate applied when of its family). Not a failover list: a failure

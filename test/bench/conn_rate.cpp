@@ -24,8 +24,8 @@
 namespace {
 
 using bench::Clock;
-using bench::Fd;
 using bench::fail;
+using bench::Fd;
 
 class ConnRate {
 public:

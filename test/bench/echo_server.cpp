@@ -15,12 +15,13 @@
 
 namespace {
 
-using bench::Fd;
 using bench::fail;
+using bench::Fd;
 
 class EchoLoop {
 public:
-    explicit EchoLoop(const sockaddr_in& at) : listener_(bench::tcp_socket(SOCK_NONBLOCK)), epoll_(::epoll_create1(EPOLL_CLOEXEC))
+    explicit EchoLoop(const sockaddr_in& at)
+        : listener_(bench::tcp_socket(SOCK_NONBLOCK)), epoll_(::epoll_create1(EPOLL_CLOEXEC))
     {
         if (!epoll_)
             fail("epoll_create1");

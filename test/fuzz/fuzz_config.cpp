@@ -10,12 +10,14 @@
 
 namespace {
 
-void require(bool condition) {
+void require(bool condition)
+{
     if (!condition)
         std::abort();
 }
 
-std::string_view line_of(std::string_view text, int line) {
+std::string_view line_of(std::string_view text, int line)
+{
     std::size_t start = 0;
     for (int i = 1; i < line; ++i) {
         start = text.find('\n', start);
@@ -31,7 +33,8 @@ std::string_view line_of(std::string_view text, int line) {
 
 } // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
+{
     const std::string_view text(reinterpret_cast<const char*>(data), size);
     const auto result = tcpproxy::parse_config(text, "fuzz.conf");
 

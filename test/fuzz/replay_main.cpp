@@ -16,7 +16,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
 namespace {
 
-int replay(const std::filesystem::path& file) {
+int replay(const std::filesystem::path& file)
+{
     std::ifstream in(file, std::ios::binary);
     if (!in) {
         std::fprintf(stderr, "replay: cannot read %s\n", file.c_str());
@@ -31,7 +32,8 @@ int replay(const std::filesystem::path& file) {
 
 } // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv)
+{
     if (argc < 2) {
         std::fprintf(stderr, "usage: %s FILE_OR_DIR...\n", argv[0]);
         return 2;

@@ -19,8 +19,8 @@
 #include <thread>
 
 using namespace tcpproxy;
-using tcpproxy::test::TempDir;
 using tcpproxy::test::slurp;
+using tcpproxy::test::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
@@ -82,20 +82,19 @@ BOOST_AUTO_TEST_SUITE(capture_format)
 
 BOOST_AUTO_TEST_CASE(headers)
 {
-    BOOST_TEST(capture_data_header(Direction::client_to_server, {1700000000, 123}, 42).view()
-               == "C2S 1700000000.000123 42\n");
+    BOOST_TEST(capture_data_header(Direction::client_to_server, {1700000000, 123}, 42).view() ==
+               "C2S 1700000000.000123 42\n");
     BOOST_TEST(capture_data_header(Direction::server_to_client, {0, 999999}, 0).view() == "S2C 0.999999 0\n");
-    BOOST_TEST(capture_drop_header(Direction::server_to_client, {1700000000, 5}, 4096).view()
-               == "DROP S2C 1700000000.000005 4096\n");
+    BOOST_TEST(capture_drop_header(Direction::server_to_client, {1700000000, 5}, 4096).view() ==
+               "DROP S2C 1700000000.000005 4096\n");
     BOOST_TEST(capture_file_path("/var/log/cap", 77, 3) == "/var/log/cap.77.3.log");
 }
 
 BOOST_AUTO_TEST_CASE(reads_records)
 {
-    const std::string file = std::string("C2S 1700000000.000001 5\nhel\nl\n")
-                             + std::string("S2C 1700000000.500000 3\n\0\n\xff\n", 28)
-                             + "DROP C2S 1700000001.000000 1000\n"
-                             + "C2S 1700000002.000000 0\n\n";
+    const std::string file = std::string("C2S 1700000000.000001 5\nhel\nl\n") +
+                             std::string("S2C 1700000000.500000 3\n\0\n\xff\n", 28) +
+                             "DROP C2S 1700000001.000000 1000\n" + "C2S 1700000002.000000 0\n\n";
     const auto p = parse(file);
     BOOST_TEST(p.error.empty(), p.error);
     BOOST_REQUIRE_EQUAL(p.records.size(), 4u);
@@ -125,7 +124,8 @@ BOOST_AUTO_TEST_CASE(malformed_input_names_the_offset)
     };
     const std::string one = "C2S 1.000000 2\nab\n"; // 18 bytes
     const std::vector<Case> cases{
-        {one + "S2C 1.000000 10\nabc", 1, "byte offset 18: truncated record: its header announces 10 bytes, the file ends after 3"},
+        {one + "S2C 1.000000 10\nabc", 1,
+         "byte offset 18: truncated record: its header announces 10 bytes, the file ends after 3"},
         {one + "S2C 1.0000", 1, "byte offset 18: truncated record header"},
         {one + "S2C 1.000000 2\nabX", 1, "byte offset 35: expected a newline"},
         {one + "S2C 1.000000 2\nab", 1, "byte offset 35: truncated record: the file ends before the newline"},
@@ -136,7 +136,9 @@ BOOST_AUTO_TEST_CASE(malformed_input_names_the_offset)
         {one + "C2S 1.000000 99999999999\n", 1, "byte offset 18: record length 99999999999 exceeds"},
         {one + "C2S 1.000000 2\x01\nab\n", 1, "byte offset 32: unexpected byte"},
         {std::string(200, 'A'), 0, "byte offset 0: record header longer than"},
-        {"\x7f" "ELF\x02\x01", 0, "byte offset 0: unexpected byte"},
+        {"\x7f"
+         "ELF\x02\x01",
+         0, "byte offset 0: unexpected byte"},
     };
     for (const auto& c : cases) {
         const auto p = parse(c.text);
@@ -149,10 +151,9 @@ BOOST_AUTO_TEST_CASE(hex_dump_matches_hexdump_c)
 {
     BOOST_TEST(hex_dump("hello\n", 0) == "00000000  68 65 6c 6c 6f 0a                                 |hello.|\n");
     const std::string bytes = std::string("C2S-abc\nABCDEFGHIJKLMNOPQRSTUVWX") + std::string("\x00\x01\xff", 3);
-    BOOST_TEST(hex_dump(bytes, 0)
-               == "00000000  43 32 53 2d 61 62 63 0a  41 42 43 44 45 46 47 48  |C2S-abc.ABCDEFGH|\n"
-                  "00000010  49 4a 4b 4c 4d 4e 4f 50  51 52 53 54 55 56 57 58  |IJKLMNOPQRSTUVWX|\n"
-                  "00000020  00 01 ff                                          |...|\n");
+    BOOST_TEST(hex_dump(bytes, 0) == "00000000  43 32 53 2d 61 62 63 0a  41 42 43 44 45 46 47 48  |C2S-abc.ABCDEFGH|\n"
+                                     "00000010  49 4a 4b 4c 4d 4e 4f 50  51 52 53 54 55 56 57 58  |IJKLMNOPQRSTUVWX|\n"
+                                     "00000020  00 01 ff                                          |...|\n");
     BOOST_TEST(hex_dump("x", 0x1234).starts_with("00001234  78 "));
     BOOST_TEST(hex_dump("", 0).empty());
 }
@@ -193,7 +194,9 @@ BOOST_AUTO_TEST_CASE(appends_and_fixes_the_mode_of_an_existing_file)
 {
     TempDir dir;
     const fs::path path = dir.path / "cap.1.1.log";
-    { std::ofstream(path) << "C2S 1.000000 2\nab\n"; }
+    {
+        std::ofstream(path) << "C2S 1.000000 2\nab\n";
+    }
     ::chmod(path.c_str(), 0644);
     {
         CaptureWriter w(path.string());
@@ -210,7 +213,9 @@ BOOST_AUTO_TEST_CASE(refuses_symlinks_fifos_and_hard_links)
 {
     TempDir dir;
     const fs::path target = dir.path / "victim";
-    { std::ofstream(target) << "precious\n"; }
+    {
+        std::ofstream(target) << "precious\n";
+    }
     fs::create_symlink(target, dir.path / "link.log");
     BOOST_CHECK_THROW(CaptureWriter((dir.path / "link.log").string()), std::system_error);
     BOOST_TEST(slurp(target) == "precious\n");
@@ -287,7 +292,8 @@ BOOST_AUTO_TEST_CASE(a_write_error_ends_the_capture_and_is_reported)
     int fds[2];
     BOOST_REQUIRE_EQUAL(::pipe2(fds, O_CLOEXEC), 0);
     ::close(fds[0]); // writing now fails with EPIPE (SIGPIPE is ignored for the test)
-    struct sigaction ign {}, old {};
+    struct sigaction ign {
+    }, old{};
     ign.sa_handler = SIG_IGN;
     ::sigaction(SIGPIPE, &ign, &old);
     {
@@ -337,7 +343,9 @@ BOOST_AUTO_TEST_CASE(truncated_file_prints_what_it_can_then_the_offset)
 {
     TempDir dir;
     const fs::path path = dir.path / "cut.log";
-    { std::ofstream(path, std::ios::binary) << "C2S 1700000000.000000 6\nhello\n\nS2C 1700000000.000001 100\nshort"; }
+    {
+        std::ofstream(path, std::ios::binary) << "C2S 1700000000.000000 6\nhello\n\nS2C 1700000000.000001 100\nshort";
+    }
     std::ostringstream out, err;
     BOOST_TEST(decode_command(path.string(), std::nullopt, std::nullopt, out, err) == 1);
     BOOST_TEST(out.str().find("|hello.|") != std::string::npos);
@@ -348,7 +356,9 @@ BOOST_AUTO_TEST_CASE(drops_are_shown_and_warned_about)
 {
     TempDir dir;
     const fs::path path = dir.path / "drop.log";
-    { std::ofstream(path, std::ios::binary) << "C2S 1.000000 1\na\nDROP C2S 2.000000 500\nC2S 3.000000 1\nb\n"; }
+    {
+        std::ofstream(path, std::ios::binary) << "C2S 1.000000 1\na\nDROP C2S 2.000000 500\nC2S 3.000000 1\nb\n";
+    }
     const auto c_out = (dir.path / "c.bin").string();
     std::ostringstream out, err;
     BOOST_TEST(decode_command(path.string(), c_out, std::nullopt, out, err) == 0);
@@ -365,7 +375,9 @@ BOOST_AUTO_TEST_CASE(missing_file_and_unwritable_output_are_errors)
 
     TempDir dir;
     const fs::path path = dir.path / "ok.log";
-    { std::ofstream(path, std::ios::binary) << "C2S 1.000000 1\na\n"; }
+    {
+        std::ofstream(path, std::ios::binary) << "C2S 1.000000 1\na\n";
+    }
     std::ostringstream out2, err2;
     BOOST_TEST(decode_command(path.string(), std::string("/nonexistent/out"), std::nullopt, out2, err2) == 1);
     BOOST_TEST(err2.str().find("open(/nonexistent/out): No such file or directory") != std::string::npos, err2.str());

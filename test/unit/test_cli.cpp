@@ -39,10 +39,7 @@ std::string error_of(std::initializer_list<const char*> args)
     return error;
 }
 
-AclItem item(const char* text)
-{
-    return grammar::acl_item(text)->item;
-}
+AclItem item(const char* text) { return grammar::acl_item(text)->item; }
 
 } // namespace
 
@@ -63,15 +60,12 @@ BOOST_AUTO_TEST_CASE(no_arguments_is_config_mode_with_defaults)
     BOOST_TEST(cl.acl.empty());
 }
 
-BOOST_AUTO_TEST_CASE(option_a)
-{
-    BOOST_TEST(ok({"-a", "/usr/local/bin/acp"}).acp.value() == "/usr/local/bin/acp");
-}
+BOOST_AUTO_TEST_CASE(option_a) { BOOST_TEST(ok({"-a", "/usr/local/bin/acp"}).acp.value() == "/usr/local/bin/acp"); }
 
 BOOST_AUTO_TEST_CASE(option_b_forms)
 {
-    for (const char* bind : {"8080", "127.0.0.1:8080", "[::1]:8080", "lo:8080", "*:8080", "any:8080",
-                             "smtp", "127.0.0.1:smtp", "0.0.0.0:65535", "[::]:1"}) {
+    for (const char* bind : {"8080", "127.0.0.1:8080", "[::1]:8080", "lo:8080", "*:8080", "any:8080", "smtp",
+                             "127.0.0.1:smtp", "0.0.0.0:65535", "[::]:1"}) {
         const CommandLine cl = ok({"-b", bind, "127.0.0.1:25"});
         BOOST_TEST(cl.bind.value() == bind);
         BOOST_TEST(cl.standalone, "-b implies -s");
@@ -97,8 +91,8 @@ BOOST_AUTO_TEST_CASE(option_f)
 
 BOOST_AUTO_TEST_CASE(options_l_o_u_v_w_O)
 {
-    const CommandLine cl = ok({"-l", "smtp-proxy", "-o", "/run/st", "-u", "nobody.nogroup", "-v", "MY_",
-                               "-w", "/tmp/cap", "-O", "/tmp/sess"});
+    const CommandLine cl = ok({"-l", "smtp-proxy", "-o", "/run/st", "-u", "nobody.nogroup", "-v", "MY_", "-w",
+                               "/tmp/cap", "-O", "/tmp/sess"});
     BOOST_TEST(cl.logname.value() == "smtp-proxy");
     BOOST_TEST(cl.statdir.value() == "/run/st");
     BOOST_TEST(cl.user.value() == "nobody.nogroup");
@@ -316,12 +310,35 @@ BOOST_AUTO_TEST_CASE(usage_and_help_text)
     BOOST_TEST(usage.size() <= 80u);
     const std::string help = help_text();
     BOOST_TEST(help.rfind("usage: tcpproxy", 0) == 0);
-    for (const char* opt : {"-a PROGRAM", "-b [IFACE:]PORT", "-d ", "-e ", "-f FILE", "-l NAME", "-n ",
-                            "-o DIR", "-p ", "-pp FILE", "-q IP", "-r MODE", "-s ", "-t SECONDS",
-                            "-u USER[.GROUP]", "-v PREFIX", "-w BASENAME", "-x ", "-A ACL",
-                            "-E MODE,DIR,HANDLER", "-O DIR", "--check-config", "--status",
-                            "--decode FILE", "--client-out F", "--server-out F", "-h, --help",
-                            "-V, --version", "-dn"})
+    for (const char* opt : {"-a PROGRAM",
+                            "-b [IFACE:]PORT",
+                            "-d ",
+                            "-e ",
+                            "-f FILE",
+                            "-l NAME",
+                            "-n ",
+                            "-o DIR",
+                            "-p ",
+                            "-pp FILE",
+                            "-q IP",
+                            "-r MODE",
+                            "-s ",
+                            "-t SECONDS",
+                            "-u USER[.GROUP]",
+                            "-v PREFIX",
+                            "-w BASENAME",
+                            "-x ",
+                            "-A ACL",
+                            "-E MODE,DIR,HANDLER",
+                            "-O DIR",
+                            "--check-config",
+                            "--status",
+                            "--decode FILE",
+                            "--client-out F",
+                            "--server-out F",
+                            "-h, --help",
+                            "-V, --version",
+                            "-dn"})
         BOOST_TEST(help.find(opt) != std::string::npos, "--help does not mention " << opt);
     std::size_t start = 0;
     while (start < help.size()) {
@@ -346,11 +363,23 @@ BOOST_AUTO_TEST_CASE(unknown_options)
 
 BOOST_AUTO_TEST_CASE(missing_arguments)
 {
-    const std::vector<std::pair<const char*, const char*>> options{
-        {"-a", "PROGRAM"}, {"-b", "[IFACE:]PORT"}, {"-f", "FILE"}, {"-l", "NAME"}, {"-o", "DIR"},
-        {"-q", "IP"}, {"-r", "MODE"}, {"-t", "SECONDS"}, {"-u", "USER[.GROUP]"}, {"-v", "PREFIX"},
-        {"-w", "BASENAME"}, {"-A", "ACL"}, {"-E", "MODE,DIR,HANDLER"}, {"-O", "DIR"},
-        {"--decode", "FILE"}, {"--client-out", "FILE"}, {"--server-out", "FILE"}};
+    const std::vector<std::pair<const char*, const char*>> options{{"-a", "PROGRAM"},
+                                                                   {"-b", "[IFACE:]PORT"},
+                                                                   {"-f", "FILE"},
+                                                                   {"-l", "NAME"},
+                                                                   {"-o", "DIR"},
+                                                                   {"-q", "IP"},
+                                                                   {"-r", "MODE"},
+                                                                   {"-t", "SECONDS"},
+                                                                   {"-u", "USER[.GROUP]"},
+                                                                   {"-v", "PREFIX"},
+                                                                   {"-w", "BASENAME"},
+                                                                   {"-A", "ACL"},
+                                                                   {"-E", "MODE,DIR,HANDLER"},
+                                                                   {"-O", "DIR"},
+                                                                   {"--decode", "FILE"},
+                                                                   {"--client-out", "FILE"},
+                                                                   {"--server-out", "FILE"}};
     for (const auto& [opt, arg] : options)
         BOOST_TEST(error_of({"-d", "-n", opt}) ==
                    std::string("tcpproxy: option ") + opt + " needs an argument (" + arg + ")");
@@ -375,8 +404,7 @@ BOOST_AUTO_TEST_CASE(bad_timeout)
     BOOST_TEST(error_of({"-t", "+5"}) == "tcpproxy: option -t: \"+5\" is not a number of seconds");
     BOOST_TEST(error_of({"-t", "5s"}) == "tcpproxy: option -t: \"5s\" is not a number of seconds");
     BOOST_TEST(error_of({"-t", " 5"}) == "tcpproxy: option -t: \" 5\" is not a number of seconds");
-    BOOST_TEST(error_of({"-t", "31536001"}) ==
-               "tcpproxy: option -t: 31536001 seconds is out of range (0-31536000)");
+    BOOST_TEST(error_of({"-t", "31536001"}) == "tcpproxy: option -t: 31536001 seconds is out of range (0-31536000)");
     BOOST_TEST(error_of({"-t", "99999999999999999999999"}) ==
                "tcpproxy: option -t: 99999999999999999999999 seconds is out of range (0-31536000)");
     BOOST_TEST(error_of({"-t", "a\nb"}) == "tcpproxy: option -t: \"a\\x0ab\" is not a number of seconds");
@@ -392,8 +420,9 @@ BOOST_AUTO_TEST_CASE(bad_bind)
     BOOST_TEST(bind_error("70000") == "tcpproxy: option -b: port 70000 is out of range (1-65535)");
     BOOST_TEST(bind_error("0") == "tcpproxy: option -b: port 0 is out of range (1-65535)");
     BOOST_TEST(bind_error("127.0.0.1:") == "tcpproxy: option -b: no PORT in \"127.0.0.1:\"");
-    BOOST_TEST(bind_error(":80") ==
-               "tcpproxy: option -b: no interface before \":\" in \":80\" (give PORT alone to listen on all interfaces)");
+    BOOST_TEST(
+        bind_error(":80") ==
+        "tcpproxy: option -b: no interface before \":\" in \":80\" (give PORT alone to listen on all interfaces)");
     BOOST_TEST(bind_error("::1:80") ==
                "tcpproxy: option -b: an IPv6 address must be in brackets, as in [::1]:8080; got \"::1:80\"");
     BOOST_TEST(bind_error("[::1]80") == "tcpproxy: option -b: expected :PORT after the IPv6 address in \"[::1]80\"");
@@ -421,7 +450,9 @@ BOOST_AUTO_TEST_CASE(bad_values)
 BOOST_AUTO_TEST_CASE(bad_acl)
 {
     BOOST_TEST(error_of({"-A", "10.1/16"}).rfind("tcpproxy: option -A: ACL item \"10.1/16\": ", 0) == 0);
-    BOOST_TEST(error_of({"-A", "10.0.0.0/255.0.255.0"}).rfind("tcpproxy: option -A: ACL item \"10.0.0.0/255.0.255.0\": ", 0) == 0);
+    BOOST_TEST(
+        error_of({"-A", "10.0.0.0/255.0.255.0"}).rfind("tcpproxy: option -A: ACL item \"10.0.0.0/255.0.255.0\": ", 0) ==
+        0);
     BOOST_TEST(error_of({"-A", "+127.0.0.1,,10.0.0.0/8"}) ==
                "tcpproxy: option -A: empty ACL item in \"+127.0.0.1,,10.0.0.0/8\"");
     BOOST_TEST(error_of({"-A", "127.0.0.1,"}) == "tcpproxy: option -A: empty ACL item in \"127.0.0.1,\"");
@@ -435,7 +466,8 @@ BOOST_AUTO_TEST_CASE(bad_session_option)
                "tcpproxy: option -E: \"discard\" is not a session mode (none, keep, process)");
     BOOST_TEST(error_of({"-E", "keep"}) == "tcpproxy: option -E: mode keep needs a session DIR (keep,DIR)");
     BOOST_TEST(error_of({"-E", "keep,"}) == "tcpproxy: option -E: mode keep needs a session DIR (keep,DIR)");
-    BOOST_TEST(error_of({"-E", "process,/d"}) == "tcpproxy: option -E: mode process needs a HANDLER (process,DIR,HANDLER)");
+    BOOST_TEST(error_of({"-E", "process,/d"}) ==
+               "tcpproxy: option -E: mode process needs a HANDLER (process,DIR,HANDLER)");
     BOOST_TEST(error_of({"-E", "process"}) ==
                "tcpproxy: option -E: mode process needs a session DIR (process,DIR,HANDLER)");
     BOOST_TEST(error_of({"-E", "process,,/bin/h"}) ==
@@ -455,8 +487,7 @@ BOOST_AUTO_TEST_CASE(impossible_combinations)
     BOOST_TEST(error_of({"--check-config", "127.0.0.1:25"}) ==
                "tcpproxy: --check-config takes no SERVER, got \"127.0.0.1:25\"");
     BOOST_TEST(error_of({"--check-config", "-d"}) == "tcpproxy: option -d cannot be used with --check-config");
-    BOOST_TEST(error_of({"-b", "9000", "--check-config"}) ==
-               "tcpproxy: option -b cannot be used with --check-config");
+    BOOST_TEST(error_of({"-b", "9000", "--check-config"}) == "tcpproxy: option -b cannot be used with --check-config");
     BOOST_TEST(error_of({"--check-config", "--status"}) ==
                "tcpproxy: --check-config and --status cannot be used together");
     BOOST_TEST(error_of({"--status", "--decode", "/f"}) == "tcpproxy: --status and --decode cannot be used together");
@@ -477,8 +508,8 @@ BOOST_AUTO_TEST_CASE(bad_server_operands)
     BOOST_TEST(error_of({"-b", "9000", "127.0.0.1:25", "-d"}) ==
                "tcpproxy: unexpected argument \"-d\" after SERVER \"127.0.0.1:25\" "
                "(options go before SERVER; only a program SERVER takes arguments)");
-    BOOST_TEST(error_of({"-b", "9000", "127.0.0.1:nosuchservicexyz"}).rfind(
-                   "tcpproxy: SERVER \"127.0.0.1:nosuchservicexyz\": ", 0) == 0);
+    BOOST_TEST(error_of({"-b", "9000", "127.0.0.1:nosuchservicexyz"})
+                   .rfind("tcpproxy: SERVER \"127.0.0.1:nosuchservicexyz\": ", 0) == 0);
     BOOST_TEST(error_of({"-b", "9000", "::1:25"}).rfind("tcpproxy: SERVER \"::1:25\": ", 0) == 0);
     BOOST_TEST(error_of({"-b", "9000", ""}).rfind("tcpproxy: SERVER \"\": ", 0) == 0);
     BOOST_TEST(error_of({"-b", "9000", "[::1:25"}).rfind("tcpproxy: SERVER \"[::1:25\": ", 0) == 0);
@@ -488,10 +519,37 @@ BOOST_AUTO_TEST_CASE(every_truncation_and_mangling_gives_a_result_or_one_error_l
 {
     // Bad input never crashes: cut a full command line at every word, and
     // replace each word in turn by something malformed.
-    const std::vector<std::string> full{"-dnex", "-a", "/bin/acp", "-l", "log", "-o", "/st", "-pp", "/p",
-                                        "-q", "::1", "-r", "only", "-t", "5", "-u", "root", "-v", "P_",
-                                        "-w", "/cap", "-A", "1.2.3.4/8, -::1", "-E", "keep,/s", "-O", "/o",
-                                        "-b", "[::1]:smtp", "/bin/echo", "x"};
+    const std::vector<std::string> full{"-dnex",
+                                        "-a",
+                                        "/bin/acp",
+                                        "-l",
+                                        "log",
+                                        "-o",
+                                        "/st",
+                                        "-pp",
+                                        "/p",
+                                        "-q",
+                                        "::1",
+                                        "-r",
+                                        "only",
+                                        "-t",
+                                        "5",
+                                        "-u",
+                                        "root",
+                                        "-v",
+                                        "P_",
+                                        "-w",
+                                        "/cap",
+                                        "-A",
+                                        "1.2.3.4/8, -::1",
+                                        "-E",
+                                        "keep,/s",
+                                        "-O",
+                                        "/o",
+                                        "-b",
+                                        "[::1]:smtp",
+                                        "/bin/echo",
+                                        "x"};
     for (const char* junk : {"", "-", "--", "-\x7f", "[", ":", ",", "--=", "-p"}) {
         for (std::size_t cut = 0; cut <= full.size(); ++cut) {
             for (std::size_t bad = 0; bad <= cut; ++bad) {

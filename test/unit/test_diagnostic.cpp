@@ -10,7 +10,8 @@ BOOST_AUTO_TEST_SUITE(diagnostic)
 
 BOOST_AUTO_TEST_CASE(format_with_caret)
 {
-    Diagnostic d{Diagnostic::Severity::error, "t.conf", 3, 5, "unknown keyword \"sever\" (did you mean \"server\"?)", "    sever 1.2.3.4"};
+    Diagnostic d{Diagnostic::Severity::error, "t.conf", 3, 5, "unknown keyword \"sever\" (did you mean \"server\"?)",
+                 "    sever 1.2.3.4"};
     std::ostringstream out;
     print_diagnostic(out, d);
     BOOST_TEST(out.str() == "t.conf:3:5: error: unknown keyword \"sever\" (did you mean \"server\"?)\n"

@@ -18,7 +18,8 @@ namespace {
 grammar::ParsedFile parsed(const std::string& text) { return grammar::parse(grammar::Source(text), "t.conf"); }
 
 // The value of the one directive of `line`, which must read without a problem.
-ast::Value value_of(const std::string& line) {
+ast::Value value_of(const std::string& line)
+{
     auto p = parsed(line + "\n");
     BOOST_TEST_REQUIRE(p.diagnostics.empty(), "unexpected: " << p.diagnostics.front().message);
     BOOST_TEST_REQUIRE(p.tree.global.directives.size() == 1u);
@@ -26,7 +27,8 @@ ast::Value value_of(const std::string& line) {
 }
 
 template <typename T>
-T typed(const std::string& line) {
+T typed(const std::string& line)
+{
     const auto v = value_of(line);
     BOOST_TEST_REQUIRE(std::holds_alternative<T>(v), line << ": another value family");
     return std::get<T>(v);
@@ -39,7 +41,8 @@ struct Expected {
     Diagnostic::Severity severity = Diagnostic::Severity::error;
 };
 
-void expect(const std::string& text, const std::vector<Expected>& expected) {
+void expect(const std::string& text, const std::vector<Expected>& expected)
+{
     const auto p = parsed(text);
     BOOST_TEST_REQUIRE(p.diagnostics.size() == expected.size(), text);
     for (std::size_t i = 0; i < expected.size(); ++i) {

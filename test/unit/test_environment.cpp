@@ -61,8 +61,8 @@ BOOST_FIXTURE_TEST_CASE(handler_stage_has_the_connection_variables, Fixture)
     BOOST_TEST(value(v, "PID") == "4242");
     BOOST_TEST(value(v, "PROGRAM") == "tcpproxy");
     BOOST_TEST(value(v, "STARTED") == "1700000000");
-    for (const char* late : {"BYTES_CLIENT", "BYTES_SERVER", "DURATION", "STATUS", "STATUSCODE", "SERVER",
-                             "ORIGDST_SERVER"})
+    for (const char* late :
+         {"BYTES_CLIENT", "BYTES_SERVER", "DURATION", "STATUS", "STATUSCODE", "SERVER", "ORIGDST_SERVER"})
         BOOST_TEST(value(v, late) == "<unset>", late);
 }
 
@@ -126,7 +126,9 @@ BOOST_AUTO_TEST_CASE(empty_environment_without_path_gets_the_default)
 
 BOOST_AUTO_TEST_CASE(values_lose_control_characters)
 {
-    const auto env = build_environment({{"NAME", "a\nb\x01" "c\x7f"}}, "P_", true, nullptr);
+    const auto env = build_environment({{"NAME", "a\nb\x01"
+                                                 "c\x7f"}},
+                                       "P_", true, nullptr);
     BOOST_TEST(has(env, "P_NAME=a?b?c?"));
 }
 

@@ -55,7 +55,9 @@ BOOST_AUTO_TEST_CASE(non_ascii_text_passes)
 
 BOOST_AUTO_TEST_CASE(control_character_in_an_argument)
 {
-    expect_error(service_head + "    name ab\x01" "cd\n", 4, 12, "control character 0x01");
+    expect_error(service_head + "    name ab\x01"
+                                "cd\n",
+                 4, 12, "control character 0x01");
 }
 
 BOOST_AUTO_TEST_CASE(control_character_inside_quotes)
@@ -80,7 +82,8 @@ BOOST_AUTO_TEST_CASE(nul_byte_is_an_error)
 
 BOOST_AUTO_TEST_CASE(control_character_is_shown_as_question_mark)
 {
-    auto r = load(service_head + "    name ab\x1b" "cd\n");
+    auto r = load(service_head + "    name ab\x1b"
+                                 "cd\n");
     BOOST_TEST_REQUIRE(r.diagnostics.items().size() == 1u);
     BOOST_TEST(r.diagnostics.items()[0].source_line == "    name ab?cd");
 }
@@ -124,12 +127,12 @@ BOOST_AUTO_TEST_CASE(text_glued_to_a_closing_quote)
 
 BOOST_AUTO_TEST_CASE(every_bad_line_is_reported_and_parsing_goes_on)
 {
-    auto r = load("name \"open\n"        // 1: syntax
-                  "timout 5\n"           // 2: validation, after a syntax error
-                  "name a\x02\n"         // 3: syntax
+    auto r = load("name \"open\n" // 1: syntax
+                  "timout 5\n"    // 2: validation, after a syntax error
+                  "name a\x02\n"  // 3: syntax
                   "port 10025\n"
                   "  server 127.0.0.1:1\n"
-                  "  name \"x\"y\n");    // 6: syntax
+                  "  name \"x\"y\n"); // 6: syntax
     std::vector<int> lines;
     for (const auto& d : r.diagnostics.items())
         lines.push_back(d.line);
@@ -177,7 +180,8 @@ namespace {
 // (the result owns its text and offsets: the Source need not outlive it)
 grammar::ParsedFile parsed(const std::string& text) { return grammar::parse(grammar::Source(text), "t.conf"); }
 
-std::vector<std::string> keywords(const ast::Section& s) {
+std::vector<std::string> keywords(const ast::Section& s)
+{
     std::vector<std::string> out;
     for (const auto& d : s.directives)
         out.push_back(d.keyword);
@@ -198,19 +202,22 @@ BOOST_AUTO_TEST_CASE(lines_fold_into_global_port_and_interface_sections)
                           "port 10026\n"
                           "  exec /bin/x\n");
     const auto& f = p.tree;
-    BOOST_TEST(keywords(f.global) == (std::vector<std::string>{"timeout", "standalone"}), boost::test_tools::per_element());
+    BOOST_TEST(keywords(f.global) == (std::vector<std::string>{"timeout", "standalone"}),
+               boost::test_tools::per_element());
     BOOST_TEST(f.orphans.empty());
     BOOST_TEST_REQUIRE(f.ports.size() == 2u);
     BOOST_TEST(f.ports[0].line.arguments.at(0).text == "10025");
     BOOST_TEST(keywords(f.ports[0].body) == std::vector<std::string>{"server"}, boost::test_tools::per_element());
     BOOST_TEST_REQUIRE(f.ports[0].interfaces.size() == 2u);
     BOOST_TEST(f.ports[0].interfaces[0].line.arguments.at(0).text == "127.0.0.1");
-    BOOST_TEST(keywords(f.ports[0].interfaces[0].body) == std::vector<std::string>{"acl"}, boost::test_tools::per_element());
+    BOOST_TEST(keywords(f.ports[0].interfaces[0].body) == std::vector<std::string>{"acl"},
+               boost::test_tools::per_element());
     BOOST_TEST(f.ports[0].interfaces[1].body.directives.empty());
     BOOST_TEST(keywords(f.ports[1].body) == std::vector<std::string>{"exec"}, boost::test_tools::per_element());
     // Sections carry the position of their opening line.
     BOOST_TEST(p.begin_of(f.ports[1]) == p.begin_of(f.ports[1].line));
-    BOOST_TEST(p.begin_of(f.ports[0].interfaces[0]) == std::string_view("timeout 5\nstandalone yes\nport 10025\n  server a:1\n  ").size());
+    BOOST_TEST(p.begin_of(f.ports[0].interfaces[0]) ==
+               std::string_view("timeout 5\nstandalone yes\nport 10025\n  server a:1\n  ").size());
 }
 
 BOOST_AUTO_TEST_CASE(a_broken_line_marks_its_section)

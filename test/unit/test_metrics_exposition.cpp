@@ -52,7 +52,8 @@ BOOST_AUTO_TEST_CASE(every_sample_follows_its_help_and_type)
     const std::regex help(R"(# HELP (tcpproxy_[a-z_]+) [^\n]+)");
     const std::regex type(R"(# TYPE (tcpproxy_[a-z_]+) (counter|gauge))");
     // name{label="value",...} value: the 0.0.4 grammar, with our names.
-    const std::regex sample_line(R"((tcpproxy_[a-z_]+)(\{[a-z_]+="([^"\\]|\\.)*"(,[a-z_]+="([^"\\]|\\.)*")*\})? [0-9.e+-]+)");
+    const std::regex sample_line(
+        R"((tcpproxy_[a-z_]+)(\{[a-z_]+="([^"\\]|\\.)*"(,[a-z_]+="([^"\\]|\\.)*")*\})? [0-9.e+-]+)");
     std::string family;
     std::set<std::string> seen;
     for (const auto& line : lines_of(text)) {
@@ -69,14 +70,13 @@ BOOST_AUTO_TEST_CASE(every_sample_follows_its_help_and_type)
             BOOST_TEST(m[1] == family, "sample of the family announced last: " << line);
         }
     }
-    for (const char* name : {"tcpproxy_build_info", "tcpproxy_sessions_total", "tcpproxy_sessions_started_total",
-                             "tcpproxy_sessions_active", "tcpproxy_session_slots", "tcpproxy_session_slots_in_use",
-                             "tcpproxy_bytes_total", "tcpproxy_upstream_connects_total",
-                             "tcpproxy_upstream_connect_failures_total", "tcpproxy_acp_runs_total",
-                             "tcpproxy_acp_failures_total", "tcpproxy_handler_runs_total",
-                             "tcpproxy_handler_failures_total", "tcpproxy_accept_backoff_episodes_total",
-                             "tcpproxy_shed_connections_total", "tcpproxy_reloads_total",
-                             "tcpproxy_last_reload_success_timestamp_seconds"})
+    for (const char* name :
+         {"tcpproxy_build_info", "tcpproxy_sessions_total", "tcpproxy_sessions_started_total",
+          "tcpproxy_sessions_active", "tcpproxy_session_slots", "tcpproxy_session_slots_in_use", "tcpproxy_bytes_total",
+          "tcpproxy_upstream_connects_total", "tcpproxy_upstream_connect_failures_total", "tcpproxy_acp_runs_total",
+          "tcpproxy_acp_failures_total", "tcpproxy_handler_runs_total", "tcpproxy_handler_failures_total",
+          "tcpproxy_accept_backoff_episodes_total", "tcpproxy_shed_connections_total", "tcpproxy_reloads_total",
+          "tcpproxy_last_reload_success_timestamp_seconds"})
         BOOST_TEST(seen.count(name) == 1, name << " is rendered");
 }
 
@@ -91,7 +91,8 @@ BOOST_AUTO_TEST_CASE(values_and_labels)
     BOOST_TEST(has(R"(tcpproxy_sessions_total{port="8080",service="web \"main\"\\\n",status="ok"} 1)"));
     BOOST_TEST(has(R"(tcpproxy_sessions_total{port="25",service="",status="connect"} 1)"));
     BOOST_TEST(has(R"(tcpproxy_bytes_total{port="8080",service="web \"main\"\\\n",direction="client_to_server"} 100)"));
-    BOOST_TEST(has(R"(tcpproxy_bytes_total{port="8080",service="web \"main\"\\\n",direction="server_to_client"} 2000)"));
+    BOOST_TEST(
+        has(R"(tcpproxy_bytes_total{port="8080",service="web \"main\"\\\n",direction="server_to_client"} 2000)"));
     BOOST_TEST(has(R"(tcpproxy_upstream_connect_failures_total{server="127.0.0.1:9"} 1)"));
     BOOST_TEST(has(R"(tcpproxy_upstream_connects_total{server="[::1]:80"} 1)"));
     BOOST_TEST(has(R"(tcpproxy_acp_failures_total 1)"));
@@ -135,7 +136,8 @@ BOOST_AUTO_TEST_CASE(totals_read_back_from_the_exposition)
     BOOST_TEST(t.failed == 1u);
     BOOST_TEST(t.bytes_client == 100u);
     BOOST_TEST(t.bytes_server == 2000u);
-    BOOST_TEST(describe(t) == "totals: 2 sessions (2 ended, 1 not OK), 100 bytes from clients, 2000 bytes from servers");
+    BOOST_TEST(describe(t) ==
+               "totals: 2 sessions (2 ended, 1 not OK), 100 bytes from clients, 2000 bytes from servers");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

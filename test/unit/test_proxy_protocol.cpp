@@ -122,10 +122,10 @@ BOOST_AUTO_TEST_CASE(v1_malformed)
 
 BOOST_AUTO_TEST_CASE(v2_tcp4_proxy)
 {
-    const std::string addr("\xC0\x00\x02\x01"   // 192.0.2.1
-                           "\xC6\x33\x64\x02"   // 198.51.100.2
-                           "\xDC\x04"           // 56324
-                           "\x01\xBB",          // 443
+    const std::string addr("\xC0\x00\x02\x01" // 192.0.2.1
+                           "\xC6\x33\x64\x02" // 198.51.100.2
+                           "\xDC\x04"         // 56324
+                           "\x01\xBB",        // 443
                            12);
     const std::string header = v2(0x21, 0x11, addr);
     const auto r = parse(header + "payload");
@@ -140,11 +140,19 @@ BOOST_AUTO_TEST_CASE(v2_tcp4_proxy)
 BOOST_AUTO_TEST_CASE(v2_tcp6_with_tlvs_skipped)
 {
     std::string addr(36, '\0');
-    addr[0] = '\x20'; addr[1] = '\x01'; addr[2] = '\x0d'; addr[3] = '\xb8'; addr[15] = '\x01'; // 2001:db8::1
-    addr[31] = '\x02';                                                                          // ::2
-    addr[32] = '\x30'; addr[33] = '\x39';                                                       // 12345
-    addr[34] = '\x00'; addr[35] = '\x19';                                                       // 25
-    const std::string tlv("\x04\x00\x03" "abc", 6); // PP2_TYPE_NOOP with 3 bytes
+    addr[0] = '\x20';
+    addr[1] = '\x01';
+    addr[2] = '\x0d';
+    addr[3] = '\xb8';
+    addr[15] = '\x01'; // 2001:db8::1
+    addr[31] = '\x02'; // ::2
+    addr[32] = '\x30';
+    addr[33] = '\x39'; // 12345
+    addr[34] = '\x00';
+    addr[35] = '\x19'; // 25
+    const std::string tlv("\x04\x00\x03"
+                          "abc",
+                          6); // PP2_TYPE_NOOP with 3 bytes
     const std::string header = v2(0x21, 0x21, addr + tlv);
     const auto r = parse(header + "x");
     BOOST_TEST_REQUIRE((r.kind == Kind::header), r.error);

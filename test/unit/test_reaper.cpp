@@ -22,10 +22,10 @@
 #include <vector>
 
 using namespace tcpproxy;
-using tcpproxy::test::TempDir;
-using tcpproxy::test::slurp;
 using tcpproxy::test::entries;
 using tcpproxy::test::lines_of;
+using tcpproxy::test::slurp;
+using tcpproxy::test::TempDir;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
@@ -49,8 +49,8 @@ std::shared_ptr<Config> pipeline_config(const TempDir& statdir, const TempDir& s
     c->session.mode = SessionMode::process;
     c->session.dir = sessions.str();
     c->session.exit_codes = all_statuses;
-    c->session.exit_handler = {"/bin/sh", "-c", "cat > \"$0/.$PROXY_PORT\" && mv \"$0/.$PROXY_PORT\" \"$0/$PROXY_PORT\"",
-                               out.str()};
+    c->session.exit_handler = {"/bin/sh", "-c",
+                               "cat > \"$0/.$PROXY_PORT\" && mv \"$0/.$PROXY_PORT\" \"$0/$PROXY_PORT\"", out.str()};
     return c;
 }
 
@@ -178,7 +178,8 @@ BOOST_AUTO_TEST_CASE(threaded_sessions_in_order_and_stop_drains)
         BOOST_REQUIRE_EQUAL(seen.size(), 7u);
         BOOST_TEST(seen.front().find("event=start") != std::string::npos);
         for (int k = 0; k < 5; ++k)
-            BOOST_TEST(seen[static_cast<std::size_t>(k + 1)].find("info: line " + std::to_string(k)) != std::string::npos);
+            BOOST_TEST(seen[static_cast<std::size_t>(k + 1)].find("info: line " + std::to_string(k)) !=
+                       std::string::npos);
         BOOST_TEST(seen.back().find("event=end") != std::string::npos);
     }
 }
@@ -330,7 +331,8 @@ BOOST_AUTO_TEST_CASE(no_descriptor_leaks_into_handlers_or_stays_behind)
     std::vector<std::string> fds;
     for (const auto& l : lines)
         // The handler's stderr lines (at info, like its "exit code 0" line): the numbers ls printed.
-        if (const auto colon = l.text.rfind(": "); l.severity == log::Severity::info && colon != std::string::npos &&
+        if (const auto colon = l.text.rfind(": ");
+            l.severity == log::Severity::info && colon != std::string::npos &&
             l.text.find_first_not_of("0123456789", colon + 2) == std::string::npos)
             fds.push_back(l.text.substr(colon + 2));
     // 0, 1, 2 and the descriptor ls itself opens for /proc/self/fd.

@@ -180,7 +180,7 @@ BOOST_AUTO_TEST_CASE(a_reset_destination_is_a_write_failure)
     activity.reset(0);
     RelayThread d(s.from(), s.to(), activity);
     set_linger_zero(s.server_peer());
-    s.server.second.reset(); // RST
+    s.server.second.reset();                  // RST
     BOOST_REQUIRE(wait_for(s.to(), POLLERR)); // the reset has arrived
     send_all(s.client_peer(), "lost");
     const auto out = d.outcome();

@@ -25,10 +25,7 @@ namespace {
 constexpr int deadline_ms = 10000;
 const IpAddress loopback = *IpAddress::parse("127.0.0.1");
 
-Fd listening()
-{
-    return listen_on(Endpoint{loopback, 0}, true, 8);
-}
+Fd listening() { return listen_on(Endpoint{loopback, 0}, true, 8); }
 
 std::uint16_t port_of(const Fd& fd) { return local_endpoint(fd.get()).port; }
 
@@ -225,8 +222,7 @@ BOOST_AUTO_TEST_CASE(no_server_reached_is_connect_with_the_last_failure)
     Fd client = start();
     const auto r = record();
     BOOST_TEST(status_name(r.status) == "CONNECT");
-    BOOST_TEST(r.reason == "server 127.0.0.1:" + std::to_string(port_of(refusing)) +
-                               ": connect: Connection refused");
+    BOOST_TEST(r.reason == "server 127.0.0.1:" + std::to_string(port_of(refusing)) + ": connect: Connection refused");
 }
 
 BOOST_AUTO_TEST_CASE(a_stop_ends_a_running_session_with_its_status)
@@ -267,8 +263,8 @@ BOOST_AUTO_TEST_CASE(proxy_protocol_names_the_client_to_the_server)
     Fd client = start();
     Fd server = accept_from(upstream);
     const auto me = local_endpoint(client.get());
-    const std::string header = "PROXY TCP4 127.0.0.1 127.0.0.1 " + std::to_string(me.port) + " " +
-                               std::to_string(port_of(proxy)) + "\r\n";
+    const std::string header =
+        "PROXY TCP4 127.0.0.1 127.0.0.1 " + std::to_string(me.port) + " " + std::to_string(port_of(proxy)) + "\r\n";
     BOOST_TEST(read_n(server.get(), header.size()) == header);
     client.reset();
     server.reset();

@@ -60,7 +60,6 @@ BOOST_AUTO_TEST_CASE(rotate_walks_the_range_and_wraps)
 
 BOOST_AUTO_TEST_SUITE_END()
 
-
 BOOST_AUTO_TEST_SUITE(status_file_line)
 
 BOOST_AUTO_TEST_CASE(nine_fields_and_placeholders)
@@ -73,7 +72,8 @@ BOOST_AUTO_TEST_CASE(nine_fields_and_placeholders)
     r.local = Endpoint{*IpAddress::parse("127.0.0.1"), 25};
     r.client = Endpoint{*IpAddress::parse("::ffff:192.0.2.7"), 4000};
     r.client_name = "bad name";
-    BOOST_TEST(format_status_line(status_line_of(r, 99)) == "tcpproxy smtp 99 1700000000 127.0.0.1:25 192.0.2.7 192.0.2.7 - -\n");
+    BOOST_TEST(format_status_line(status_line_of(r, 99)) ==
+               "tcpproxy smtp 99 1700000000 127.0.0.1:25 192.0.2.7 192.0.2.7 - -\n");
     r.client_name = "host.example";
     r.server = Endpoint{*IpAddress::parse("10.0.0.1"), 2525};
     r.origdst = Endpoint{*IpAddress::parse("10.9.9.9"), 25};

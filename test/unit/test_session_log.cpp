@@ -27,9 +27,9 @@
 #include <thread>
 
 using namespace tcpproxy;
-using tcpproxy::test::TempDir;
-using tcpproxy::test::slurp;
 using tcpproxy::test::entries;
+using tcpproxy::test::slurp;
+using tcpproxy::test::TempDir;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
@@ -38,8 +38,8 @@ namespace {
 // A handler that records its arguments, environment and stdin in OUT.
 std::vector<std::string> recording_handler(const fs::path& out)
 {
-    const std::string script = "printf '%s\\n' \"$@\" > '" + out.string() + ".args'; env > '" + out.string()
-                               + ".env'; cat > '" + out.string() + ".stdin'";
+    const std::string script = "printf '%s\\n' \"$@\" > '" + out.string() + ".args'; env > '" + out.string() +
+                               ".env'; cat > '" + out.string() + ".stdin'";
     return {"/bin/sh", "-c", script, "handler", "--flag", "two words"};
 }
 
@@ -178,14 +178,17 @@ BOOST_AUTO_TEST_CASE(planted_file_or_symlink_is_refused_not_followed)
 {
     TempDir dir;
     const fs::path target = dir.path / "victim";
-    { std::ofstream(target) << "precious\n"; }
+    {
+        std::ofstream(target) << "precious\n";
+    }
     fs::create_symlink(target, dir.path / "tcpproxy.1.1.log");
     try {
         SessionLog log(dir.str(), "tcpproxy", 1, 1);
         BOOST_FAIL("no exception");
     } catch (const std::system_error& e) {
-        BOOST_TEST(std::string(e.what()).find("open(" + dir.str() + "/tcpproxy.1.1.log): File exists")
-                   != std::string::npos, e.what());
+        BOOST_TEST(std::string(e.what()).find("open(" + dir.str() + "/tcpproxy.1.1.log): File exists") !=
+                       std::string::npos,
+                   e.what());
     }
     BOOST_TEST(slurp(target) == "precious\n");
     BOOST_TEST(fs::is_symlink(dir.path / "tcpproxy.1.1.log"));
@@ -329,8 +332,8 @@ BOOST_AUTO_TEST_CASE(stderr_is_bounded)
     limits.max_line_bytes = 10;
     const auto run = run_script("i=0; while [ $i -lt 50 ]; do echo 0123456789abcdef >&2; i=$((i+1)); done", limits);
     BOOST_TEST(run.exit_code.value_or(-1) == 0);
-    BOOST_TEST(run.stderr_lines
-                   == (std::vector<std::string>{"0123456789", "0123456789", "0123456789", "(47 more lines not shown)"}),
+    BOOST_TEST(run.stderr_lines ==
+                   (std::vector<std::string>{"0123456789", "0123456789", "0123456789", "(47 more lines not shown)"}),
                boost::test_tools::per_element());
 }
 

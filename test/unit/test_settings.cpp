@@ -43,15 +43,9 @@ const Service& only_service(const Config& c)
 }
 
 // A copy: the Config it comes from is gone when the call returns.
-Service service_of(std::initializer_list<const char*> args)
-{
-    return only_service(*from_cl(args));
-}
+Service service_of(std::initializer_list<const char*> args) { return only_service(*from_cl(args)); }
 
-AclItem item(const char* text)
-{
-    return grammar::acl_item(text)->item;
-}
+AclItem item(const char* text) { return grammar::acl_item(text)->item; }
 
 // A config as the file loader would produce it: two ports, three services,
 // with values the command line is to override (or leave alone).
@@ -156,10 +150,23 @@ BOOST_AUTO_TEST_CASE(program_server_is_exec)
 
 BOOST_AUTO_TEST_CASE(every_option_applied_in_bind_mode)
 {
-    const auto c = from_cl({"-d", "-n", "-e", "-x", "-a", "/bin/acp", "-l", "mylog", "-o", "/tmp/st", "-pp",
-                            "/tmp/t.pid", "-q", "127.0.0.5", "-r", "forward-only", "-t", "0", "-u", "root",
-                            "-v", "MY_", "-w", "/tmp/cap", "-A", "+127.0.0.1", "-A", "-10.0.0.0/8, ::1",
-                            "-E", "process,/tmp/sess,/bin/handler", "-b", "9000", "127.0.0.1:25"});
+    const auto c = from_cl({"-d",          "-n",
+                            "-e",          "-x",
+                            "-a",          "/bin/acp",
+                            "-l",          "mylog",
+                            "-o",          "/tmp/st",
+                            "-pp",         "/tmp/t.pid",
+                            "-q",          "127.0.0.5",
+                            "-r",          "forward-only",
+                            "-t",          "0",
+                            "-u",          "root",
+                            "-v",          "MY_",
+                            "-w",          "/tmp/cap",
+                            "-A",          "+127.0.0.1",
+                            "-A",          "-10.0.0.0/8, ::1",
+                            "-E",          "process,/tmp/sess,/bin/handler",
+                            "-b",          "9000",
+                            "127.0.0.1:25"});
     BOOST_TEST(c->debug);
     BOOST_TEST(!c->resolve_names);
     BOOST_TEST(c->empty_env);
@@ -278,9 +285,10 @@ BOOST_AUTO_TEST_CASE(config_mode_command_line_overrides_every_service)
 {
     const auto file = file_config();
     SettingsResult r = apply_command_line(
-        command_line({"-d", "-n", "-e", "-s", "-x", "-a", "/cl/acp", "-l", "cllog", "-o", "/cl/st", "-p", "-q",
-                      "127.0.0.9", "-r", "none", "-t", "7", "-u", "root", "-v", "CL_", "-w", "/cl/cap", "-A",
-                      "-10.1.0.0/16", "-E", "process,/cl/sess,/cl/handler"}),
+        command_line({"-d",  "-n",    "-e",      "-s",     "-x",           "-a",   "/cl/acp",
+                      "-l",  "cllog", "-o",      "/cl/st", "-p",           "-q",   "127.0.0.9",
+                      "-r",  "none",  "-t",      "7",      "-u",           "root", "-v",
+                      "CL_", "-w",    "/cl/cap", "-A",     "-10.1.0.0/16", "-E",   "process,/cl/sess,/cl/handler"}),
         file);
     BOOST_TEST_REQUIRE((r.has_value() && *r != nullptr), (r ? std::string() : r.error().message));
     const Config& c = **r;

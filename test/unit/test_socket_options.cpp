@@ -47,7 +47,7 @@ BOOST_AUTO_TEST_CASE(accepted_client_socket_has_nodelay)
     sockaddr_storage ss{};
     const auto len = where.to_sockaddr(ss);
     ::connect(client.get(), reinterpret_cast<const sockaddr*>(&ss), len); // non-blocking: in progress
-    Fd accepted(::accept4(watch.get(), nullptr, nullptr, SOCK_CLOEXEC)); // the listener is not started
+    Fd accepted(::accept4(watch.get(), nullptr, nullptr, SOCK_CLOEXEC));  // the listener is not started
     BOOST_REQUIRE(accepted);
     BOOST_CHECK(nodelay(accepted.get()) != 0);
 }

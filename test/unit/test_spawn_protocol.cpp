@@ -62,9 +62,9 @@ BOOST_AUTO_TEST_CASE(bind_and_reload_round_trip)
 
 BOOST_AUTO_TEST_CASE(answers_round_trip)
 {
-    for (const sp::Answer& a : {sp::Answer{sp::Started{4242}}, sp::Answer{sp::Failed{2, "execve(/nope)"}},
-                               sp::Answer{sp::Exited{256}}, sp::Answer{sp::Bound{}}, sp::Answer{sp::ConfigText{0}},
-                               sp::Answer{sp::ConfigText{1234567, 4}}}) {
+    for (const sp::Answer& a :
+         {sp::Answer{sp::Started{4242}}, sp::Answer{sp::Failed{2, "execve(/nope)"}}, sp::Answer{sp::Exited{256}},
+          sp::Answer{sp::Bound{}}, sp::Answer{sp::ConfigText{0}}, sp::Answer{sp::ConfigText{1234567, 4}}}) {
         const auto back = round_answer(a);
         BOOST_REQUIRE(back);
         BOOST_TEST((*back == a));
@@ -216,15 +216,18 @@ std::shared_ptr<Config> policy_config()
     return c;
 }
 
-bool has(const std::vector<std::string>& v, const std::string& e) { return std::find(v.begin(), v.end(), e) != v.end(); }
+bool has(const std::vector<std::string>& v, const std::string& e)
+{
+    return std::find(v.begin(), v.end(), e) != v.end();
+}
 
 } // namespace
 
 BOOST_AUTO_TEST_CASE(the_spawner_takes_program_user_and_environment_from_its_configuration)
 {
     const Credentials nobody{65534, 65534};
-    const char* environment[] = {"PATH=/sbin:/bin", "HOME=/root", "LD_PRELOAD=/tmp/evil.so", "GCONV_PATH=/tmp",
-                                 "LD_LIBRARY_PATH=/tmp", nullptr};
+    const char* environment[] = {"PATH=/sbin:/bin", "HOME=/root",           "LD_PRELOAD=/tmp/evil.so",
+                                 "GCONV_PATH=/tmp", "LD_LIBRARY_PATH=/tmp", nullptr};
     const auto policy = spawner_policy(policy_config(), nobody, environment);
 
     const auto exec = resolve(policy, sp::Spawn{0, 0, HandlerRole::exec, {{"CLIENT", "192.0.2.9\x1b[2J"}}, 3});
@@ -286,7 +289,8 @@ BOOST_AUTO_TEST_CASE(the_spawner_refuses_what_its_configuration_does_not_name)
     // A prefix must not make a loader variable either.
     auto ld = std::make_shared<Config>(*policy_config());
     ld->ports[0].services[0].var_prefix = "LD_";
-    const auto prefixed = resolve(spawner_policy(ld, nobody, nullptr), sp::Spawn{0, 0, HandlerRole::exec, {{"PORT", "25"}}, 0});
+    const auto prefixed =
+        resolve(spawner_policy(ld, nobody, nullptr), sp::Spawn{0, 0, HandlerRole::exec, {{"PORT", "25"}}, 0});
     BOOST_REQUIRE(prefixed);
     for (const auto& e : prefixed->env)
         BOOST_TEST(!e.starts_with("LD_"), e);

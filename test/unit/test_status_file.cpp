@@ -18,16 +18,13 @@
 #include <thread>
 
 using namespace tcpproxy;
-using tcpproxy::test::TempDir;
 using tcpproxy::test::slurp;
+using tcpproxy::test::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
 
-Endpoint ep(const char* ip, std::uint16_t port)
-{
-    return Endpoint{*IpAddress::parse(ip), port};
-}
+Endpoint ep(const char* ip, std::uint16_t port) { return Endpoint{*IpAddress::parse(ip), port}; }
 
 StatusLine sample()
 {
@@ -72,8 +69,8 @@ BOOST_AUTO_TEST_SUITE(status_line)
 
 BOOST_AUTO_TEST_CASE(format_before_connect)
 {
-    BOOST_TEST(format_status_line(sample())
-               == "tcpproxy tcpproxy 4242 1700000000 127.0.0.1:2525 127.0.0.2 client.example - -\n");
+    BOOST_TEST(format_status_line(sample()) ==
+               "tcpproxy tcpproxy 4242 1700000000 127.0.0.1:2525 127.0.0.2 client.example - -\n");
 }
 
 BOOST_AUTO_TEST_CASE(format_connected_redirected_v6)
@@ -83,8 +80,8 @@ BOOST_AUTO_TEST_CASE(format_connected_redirected_v6)
     l.client = *IpAddress::parse("::1");
     l.server = ep("2001:db8::1", 2525);
     l.origdst = ep("192.0.2.7", 80);
-    BOOST_TEST(format_status_line(l)
-               == "tcpproxy tcpproxy 4242 1700000000 [::1]:25 ::1 client.example [2001:db8::1]:2525 192.0.2.7:80\n");
+    BOOST_TEST(format_status_line(l) ==
+               "tcpproxy tcpproxy 4242 1700000000 [::1]:25 ::1 client.example [2001:db8::1]:2525 192.0.2.7:80\n");
 }
 
 BOOST_AUTO_TEST_CASE(unclean_client_name_becomes_ip)
@@ -92,8 +89,8 @@ BOOST_AUTO_TEST_CASE(unclean_client_name_becomes_ip)
     for (const char* bad : {"two words", "tab\there", "nl\nx", "", "del\x7f"}) {
         auto l = sample();
         l.client_name = bad;
-        BOOST_TEST(format_status_line(l)
-                   == "tcpproxy tcpproxy 4242 1700000000 127.0.0.1:2525 127.0.0.2 127.0.0.2 - -\n");
+        BOOST_TEST(format_status_line(l) ==
+                   "tcpproxy tcpproxy 4242 1700000000 127.0.0.1:2525 127.0.0.2 127.0.0.2 - -\n");
     }
 }
 
@@ -126,9 +123,9 @@ BOOST_AUTO_TEST_CASE(parse_rejects_malformed)
 {
     const char* bad[] = {
         "",
-        "tcpproxy tcpproxy 4242 1700000000 127.0.0.1:2525 127.0.0.2 name -",            // 8 fields
-        "tcpproxy tcpproxy 4242 1700000000 127.0.0.1:2525 127.0.0.2 name - - x",        // 10 fields
-        "tcpproxy tcpproxy 4242 1700000000 127.0.0.1:2525 127.0.0.2  - -",              // empty field
+        "tcpproxy tcpproxy 4242 1700000000 127.0.0.1:2525 127.0.0.2 name -",     // 8 fields
+        "tcpproxy tcpproxy 4242 1700000000 127.0.0.1:2525 127.0.0.2 name - - x", // 10 fields
+        "tcpproxy tcpproxy 4242 1700000000 127.0.0.1:2525 127.0.0.2  - -",       // empty field
         "otherprog tcpproxy 4242 1700000000 127.0.0.1:2525 127.0.0.2 name - -",
         "tcpproxy tcpproxy -42 1700000000 127.0.0.1:2525 127.0.0.2 name - -",
         "tcpproxy tcpproxy 0 1700000000 127.0.0.1:2525 127.0.0.2 name - -",
@@ -160,7 +157,8 @@ BOOST_AUTO_TEST_CASE(file_names)
     n = parse_status_file_name("my.proxy.123.7");
     BOOST_REQUIRE(n);
     BOOST_TEST(n->logname == "my.proxy");
-    for (const char* bad : {".tcpproxy.1.2.tmp", "tcpproxy.1", "tcpproxy.x.2", "tcpproxy.1.", ".1.2", "README", "a.0.1"})
+    for (const char* bad :
+         {".tcpproxy.1.2.tmp", "tcpproxy.1", "tcpproxy.x.2", "tcpproxy.1.", ".1.2", "README", "a.0.1"})
         BOOST_TEST(!parse_status_file_name(bad), bad);
 }
 
@@ -228,7 +226,9 @@ BOOST_AUTO_TEST_CASE(planted_symlinks_are_not_followed)
 {
     TempDir dir;
     const fs::path target = dir.path / "victim";
-    { std::ofstream(target) << "precious\n"; }
+    {
+        std::ofstream(target) << "precious\n";
+    }
     fs::create_symlink(target, dir.path / "tcpproxy.4242.9");
     fs::create_symlink(target, dir.path / ".tcpproxy.4242.9.tmp");
     {
@@ -248,8 +248,9 @@ BOOST_AUTO_TEST_CASE(unwritable_directory_throws_with_call_and_errno)
         StatusFile f("/nonexistent-dir-for-tcpproxy", 1, sample());
         BOOST_FAIL("no exception");
     } catch (const std::system_error& e) {
-        BOOST_TEST(std::string(e.what()).find("open(/nonexistent-dir-for-tcpproxy/.tcpproxy.4242.1.tmp)")
-                   != std::string::npos, e.what());
+        BOOST_TEST(std::string(e.what()).find("open(/nonexistent-dir-for-tcpproxy/.tcpproxy.4242.1.tmp)") !=
+                       std::string::npos,
+                   e.what());
         BOOST_TEST(std::string(e.what()).find("No such file or directory") != std::string::npos, e.what());
     }
 }
@@ -260,8 +261,9 @@ BOOST_AUTO_TEST_CASE(stale_files_of_dead_processes_are_removed)
     const pid_t dead = dead_pid();
     const auto d = std::to_string(dead);
     const auto me = std::to_string(::getpid());
-    const std::vector<std::string> names{"tcpproxy." + d + ".1", ".tcpproxy." + d + ".2.tmp", "tcpproxy." + me + ".3",
-                                         "other." + d + ".4",    "README",                     "tcpproxy.1.5"};
+    const std::vector<std::string> names{
+        "tcpproxy." + d + ".1", ".tcpproxy." + d + ".2.tmp", "tcpproxy." + me + ".3", "other." + d + ".4", "README",
+        "tcpproxy.1.5"};
     for (const auto& name : names)
         std::ofstream(dir.path / name) << "x\n";
 
@@ -270,10 +272,10 @@ BOOST_AUTO_TEST_CASE(stale_files_of_dead_processes_are_removed)
     std::sort(r.removed.begin(), r.removed.end());
     BOOST_TEST(r.removed == (std::vector<std::string>{".tcpproxy." + d + ".2.tmp", "tcpproxy." + d + ".1"}),
                boost::test_tools::per_element());
-    BOOST_TEST(fs::exists(dir.path / ("tcpproxy." + me + ".3")));   // running
-    BOOST_TEST(fs::exists(dir.path / "tcpproxy.1.5"));              // init is running
-    BOOST_TEST(fs::exists(dir.path / ("other." + d + ".4")));       // other logname
-    BOOST_TEST(fs::exists(dir.path / "README"));                    // not a status file
+    BOOST_TEST(fs::exists(dir.path / ("tcpproxy." + me + ".3"))); // running
+    BOOST_TEST(fs::exists(dir.path / "tcpproxy.1.5"));            // init is running
+    BOOST_TEST(fs::exists(dir.path / ("other." + d + ".4")));     // other logname
+    BOOST_TEST(fs::exists(dir.path / "README"));                  // not a status file
 
     r = remove_stale_status_files(dir.str());
     BOOST_TEST(r.removed == std::vector<std::string>{"other." + d + ".4"}, boost::test_tools::per_element());
@@ -346,7 +348,7 @@ BOOST_AUTO_TEST_CASE(table_is_aligned_and_ordered)
         lines.push_back(l);
     BOOST_REQUIRE_EQUAL(lines.size(), 3u);
     BOOST_TEST(lines[0].starts_with("CLIENT"));
-    BOOST_TEST(lines[1].starts_with("127.0.0.2 "));       // older first; name == IP shown once
+    BOOST_TEST(lines[1].starts_with("127.0.0.2 ")); // older first; name == IP shown once
     BOOST_TEST(lines[2].starts_with("2001:db8::42 (client.example)"));
     // Every column starts at the same offset in every line.
     for (const char* head : {"INTERFACE", "SERVER", "STARTED", "AGE", "ORIGDST", "LOGNAME", "PID/SESSION"}) {

@@ -19,7 +19,8 @@ using namespace tcpproxy::test;
 namespace {
 
 // The service of a one-port config whose section holds `lines`.
-Service service_with(const std::string& lines) {
+Service service_with(const std::string& lines)
+{
     auto c = valid("port 10025\n  interface 127.0.0.1\n" + lines);
     return c->ports.at(0).services.at(0);
 }
@@ -65,15 +66,13 @@ BOOST_AUTO_TEST_CASE(global_defaults)
     BOOST_TEST(c->max_sessions == 1024u);
 }
 
-BOOST_AUTO_TEST_CASE(standalone_yes)
-{
-    BOOST_TEST(valid("standalone yes\nport 1\n server a\n")->standalone.value());
-}
+BOOST_AUTO_TEST_CASE(standalone_yes) { BOOST_TEST(valid("standalone yes\nport 1\n server a\n")->standalone.value()); }
 
 BOOST_AUTO_TEST_CASE(exit_code_forms)
 {
     auto codes = [](const std::string& list) {
-        return valid("session-dir /d\nsession-mode keep\nexit-code " + list + "\nport 1\n server a\n")->session.exit_codes;
+        return valid("session-dir /d\nsession-mode keep\nexit-code " + list + "\nport 1\n server a\n")
+            ->session.exit_codes;
     };
     BOOST_TEST(codes("any") == all_statuses);
     BOOST_TEST(codes("ANY") == all_statuses);
@@ -173,7 +172,9 @@ BOOST_AUTO_TEST_CASE(scalar_service_directives)
 
 BOOST_AUTO_TEST_CASE(redirect_modes)
 {
-    auto mode = [](const std::string& m) { return service_with(server_line + "    redirect-mode " + m + "\n").redirect; };
+    auto mode = [](const std::string& m) {
+        return service_with(server_line + "    redirect-mode " + m + "\n").redirect;
+    };
     BOOST_TEST((mode("none") == RedirectMode::none));
     BOOST_TEST((mode("accept") == RedirectMode::accept));
     BOOST_TEST((mode("forward") == RedirectMode::forward));
@@ -300,7 +301,8 @@ BOOST_AUTO_TEST_CASE(missing_argument)
 BOOST_AUTO_TEST_CASE(extra_argument)
 {
     expect_error("timeout 30 40\n" + service_head, 1, 12, "too many arguments for 'timeout'");
-    expect_error(service_head + "  interface 127.0.0.1 127.0.0.2\n    server a\n", 4, 23, "too many arguments for 'interface'");
+    expect_error(service_head + "  interface 127.0.0.1 127.0.0.2\n    server a\n", 4, 23,
+                 "too many arguments for 'interface'");
 }
 
 BOOST_AUTO_TEST_CASE(numbers)
@@ -317,7 +319,8 @@ BOOST_AUTO_TEST_CASE(ports)
 {
     expect_error("port 0\n server a\n", 1, 6, "port 0 is out of range (1-65535)");
     expect_error("port 70000\n server a\n", 1, 6, "port 70000 is out of range");
-    expect_error("port no-such-service-xyz\n server a\n", 1, 6, "\"no-such-service-xyz\" is neither a port number nor a known TCP service");
+    expect_error("port no-such-service-xyz\n server a\n", 1, 6,
+                 "\"no-such-service-xyz\" is neither a port number nor a known TCP service");
     expect_error("port 25x\n server a\n", 1, 6, "\"25x\" is neither a port number nor a known TCP service");
 }
 
@@ -374,14 +377,14 @@ BOOST_AUTO_TEST_CASE(global_only_inside_a_port)
 {
     for (const std::string kw : {"standalone yes", "pidfile /p", "statdir /s", "session-dir /d", "session-mode keep",
                                  "exit-code any", "exit-handler /h", "max-sessions 5"})
-        expect_error(service_head + "    " + kw + "\n", 4, 5, "is a global setting: it belongs before the first 'port'");
+        expect_error(service_head + "    " + kw + "\n", 4, 5,
+                     "is a global setting: it belongs before the first 'port'");
     expect_error("port 10025\n  pidfile /p\n  server a\n", 2, 3, "'pidfile' is a global setting");
 }
 
 BOOST_AUTO_TEST_CASE(interface_before_any_port)
 {
-    expect_error("timeout 30\ninterface 127.0.0.1\n  server a\n" + service_head, 2, 1,
-                 "'interface' before any 'port'");
+    expect_error("timeout 30\ninterface 127.0.0.1\n  server a\n" + service_head, 2, 1, "'interface' before any 'port'");
     // The orphan section's settings are not taken as global defaults: only one error.
     expect_error("interface 127.0.0.1\n  exec /bin/cat\n  server a\nport 1\n server b\n", 1, 1, "before any 'port'");
 }
@@ -488,7 +491,8 @@ BOOST_AUTO_TEST_CASE(names_and_paths)
 
 BOOST_AUTO_TEST_CASE(setting_twice_at_one_level)
 {
-    expect_error(service_head + "    timeout 5\n    timeout 6\n", 5, 5, "'timeout' is already set at this level on line 4");
+    expect_error(service_head + "    timeout 5\n    timeout 6\n", 5, 5,
+                 "'timeout' is already set at this level on line 4");
     expect_error(service_head + "    writefile /a\n    debug /b\n", 5, 5,
                  "'debug' conflicts with 'writefile' on line 4");
     expect_error(service_head + "    server b\n", 4, 5, "'server' is already set");
@@ -568,13 +572,15 @@ namespace {
 
 struct TempDir {
     std::filesystem::path path;
-    TempDir() {
+    TempDir()
+    {
         std::string pattern = (std::filesystem::temp_directory_path() / "tcpproxy-config-XXXXXX").string();
         BOOST_TEST_REQUIRE(mkdtemp(pattern.data()) != nullptr);
         path = pattern;
     }
     ~TempDir() { std::filesystem::remove_all(path); }
-    std::string write(const std::string& name, const std::string& text) const {
+    std::string write(const std::string& name, const std::string& text) const
+    {
         std::ofstream(path / name, std::ios::binary) << text;
         return (path / name).string();
     }

@@ -10,7 +10,8 @@
 
 namespace tcpproxy::test {
 
-inline std::string dump(const Diagnostics& ds) {
+inline std::string dump(const Diagnostics& ds)
+{
     std::ostringstream out;
     print_diagnostics(out, ds);
     return out.str();
@@ -19,13 +20,15 @@ inline std::string dump(const Diagnostics& ds) {
 inline LoadResult load(const std::string& text) { return parse_config(text, "t.conf"); }
 
 // Loads text that must be valid; fails the test with the diagnostics otherwise.
-inline std::shared_ptr<Config> valid(const std::string& text) {
+inline std::shared_ptr<Config> valid(const std::string& text)
+{
     auto r = load(text);
     BOOST_TEST_REQUIRE(static_cast<bool>(r.config), "expected a valid config, got:\n" << dump(r.diagnostics));
     return r.config;
 }
 
-inline int count(const LoadResult& r, Diagnostic::Severity s) {
+inline int count(const LoadResult& r, Diagnostic::Severity s)
+{
     int n = 0;
     for (const auto& d : r.diagnostics.items())
         n += d.severity == s;
@@ -34,7 +37,8 @@ inline int count(const LoadResult& r, Diagnostic::Severity s) {
 
 // Exactly one diagnostic of `severity` at line:column, and its message holds `needle`.
 inline void expect_one(const std::string& text, Diagnostic::Severity severity, int line, int column,
-                       const std::string& needle) {
+                       const std::string& needle)
+{
     auto r = load(text);
     const Diagnostic* found = nullptr;
     int same_severity = 0;
@@ -44,8 +48,11 @@ inline void expect_one(const std::string& text, Diagnostic::Severity severity, i
         ++same_severity;
         found = &d;
     }
-    BOOST_TEST_REQUIRE(same_severity == 1, "expected exactly one " << (severity == Diagnostic::Severity::error ? "error" : "warning")
-                                                                   << ", got:\n" << dump(r.diagnostics) << "for:\n" << text);
+    BOOST_TEST_REQUIRE(same_severity == 1, "expected exactly one "
+                                               << (severity == Diagnostic::Severity::error ? "error" : "warning")
+                                               << ", got:\n"
+                                               << dump(r.diagnostics) << "for:\n"
+                                               << text);
     BOOST_TEST(found->file == "t.conf");
     BOOST_TEST(found->line == line, "line: " << dump(r.diagnostics));
     BOOST_TEST(found->column == column, "column: " << dump(r.diagnostics));
@@ -54,11 +61,13 @@ inline void expect_one(const std::string& text, Diagnostic::Severity severity, i
     BOOST_TEST(static_cast<bool>(r.config) == (severity == Diagnostic::Severity::warning));
 }
 
-inline void expect_error(const std::string& text, int line, int column, const std::string& needle) {
+inline void expect_error(const std::string& text, int line, int column, const std::string& needle)
+{
     expect_one(text, Diagnostic::Severity::error, line, column, needle);
 }
 
-inline void expect_warning(const std::string& text, int line, int column, const std::string& needle) {
+inline void expect_warning(const std::string& text, int line, int column, const std::string& needle)
+{
     expect_one(text, Diagnostic::Severity::warning, line, column, needle);
 }
 

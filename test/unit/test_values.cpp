@@ -50,7 +50,7 @@ BOOST_AUTO_TEST_CASE(interfaces)
     p = parse_interface("ppp0");
     BOOST_TEST((p->kind == InterfaceSpec::Kind::nic));
     BOOST_TEST(p->name == "ppp0");
-    BOOST_TEST(!parse_interface("192.0.2").has_value());   // starts with a digit: must be a dotted quad
+    BOOST_TEST(!parse_interface("192.0.2").has_value()); // starts with a digit: must be a dotted quad
     BOOST_TEST(!parse_interface("1eth").has_value());
     BOOST_TEST(!parse_interface("a-very-long-interface-name").has_value());
     BOOST_TEST(!parse_interface("eth/0").has_value());
@@ -68,7 +68,8 @@ BOOST_AUTO_TEST_CASE(upstreams)
     BOOST_TEST(u->host == "2001:db8::1");
     BOOST_TEST(u->port.value() == 587);
     BOOST_TEST(parse_upstream("[::1]").has_value());
-    for (const char* bad : {"2001:db8::1:25", "[::1", "[::1]x", "host:0", "host:99999", ":25", "300.1.1.1:25", "[zz::]:1", "host:"})
+    for (const char* bad :
+         {"2001:db8::1:25", "[::1", "[::1]x", "host:0", "host:99999", ":25", "300.1.1.1:25", "[zz::]:1", "host:"})
         BOOST_TEST(!parse_upstream(bad).has_value(), bad);
 }
 
@@ -140,8 +141,7 @@ BOOST_AUTO_TEST_CASE(seconds)
     BOOST_TEST(error_of(grammar::seconds("99999999999999999999")) ==
                "99999999999999999999 seconds is out of range (0-31536000)");
     for (const char* bad : {"", "5s", "-5", "+5", " 5", "0x10", "soon"})
-        BOOST_TEST(error_of(grammar::seconds(bad)).find("is not a number of seconds") != std::string::npos,
-                   bad);
+        BOOST_TEST(error_of(grammar::seconds(bad)).find("is not a number of seconds") != std::string::npos, bad);
 }
 
 BOOST_AUTO_TEST_CASE(max_sessions)
@@ -190,7 +190,8 @@ BOOST_AUTO_TEST_CASE(names)
     BOOST_TEST(grammar::var_prefix("PROXY_").value() == "PROXY_");
     BOOST_TEST(grammar::var_prefix("_a1").value() == "_a1");
     for (const char* bad : {"", "1X", "A=B", "A-B", "\xc3\xa4"})
-        BOOST_TEST(error_of(grammar::var_prefix(bad)).find("is not a usable variable prefix") != std::string::npos, bad);
+        BOOST_TEST(error_of(grammar::var_prefix(bad)).find("is not a usable variable prefix") != std::string::npos,
+                   bad);
     BOOST_TEST(grammar::logname("tcpproxy").value() == "tcpproxy");
     BOOST_TEST(grammar::logname("my.proxy-1").value() == "my.proxy-1");
     for (const char* bad : {"", "a b", "a/b", "a\tb", "a\x7f", "a\nb"})
@@ -280,8 +281,9 @@ BOOST_AUTO_TEST_CASE(config_and_command_line_accept_the_same_values)
                           "t.conf");
     BOOST_TEST_REQUIRE(static_cast<bool>(r.config));
     const Service& file = r.config->ports[0].services[0];
-    const char* argv[] = {"tcpproxy", "-q", "[::1]", "-t", "0", "-r", "only", "-v", "_X1", "-l", "my.log",
-                          "-A", "10.0.0.0/8, -::1", nullptr};
+    const char* argv[] = {
+        "tcpproxy",         "-q",   "[::1]", "-t", "0", "-r", "only", "-v", "_X1", "-l", "my.log", "-A",
+        "10.0.0.0/8, -::1", nullptr};
     auto cl = parse_command_line(13, argv);
     BOOST_TEST_REQUIRE(cl.has_value());
     BOOST_TEST((file.srcip == cl->srcip));
@@ -327,8 +329,8 @@ BOOST_AUTO_TEST_CASE(config_file_paths_are_relative_to_its_directory)
 
 BOOST_AUTO_TEST_CASE(command_line_paths_are_relative_to_the_start_directory)
 {
-    const char* argv[] = {"tcpproxy", "-o", "stat", "-pp", "p.pid", "-w", "cap/x", "-a", "./acp", "-b", "8000",
-                          "./handler.sh", "arg"};
+    const char* argv[] = {"tcpproxy", "-o",    "stat", "-pp",  "p.pid",        "-w", "cap/x",
+                          "-a",       "./acp", "-b",   "8000", "./handler.sh", "arg"};
     auto cl = parse_command_line(static_cast<int>(std::size(argv)), argv);
     BOOST_REQUIRE(cl);
     const auto abs = with_absolute_paths(*cl);

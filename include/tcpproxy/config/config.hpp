@@ -24,9 +24,9 @@ namespace tcpproxy {
 struct InterfaceSpec {
     enum class Kind : std::uint8_t { any, address, nic };
     Kind kind = Kind::any;
-    IpAddress address;   // Kind::address
-    std::string name;    // Kind::nic: the NIC name
-    std::string text;    // as configured ("*" when none), used for PROXY_BINDING
+    IpAddress address; // Kind::address
+    std::string name;  // Kind::nic: the NIC name
+    std::string text;  // as configured ("*" when none), used for PROXY_BINDING
 };
 
 // One `server` entry: HOST is a name or an IP literal; no port = the local port.
@@ -40,30 +40,30 @@ struct Upstream {
 struct Identity {
     std::optional<uid_t> uid;
     std::optional<gid_t> gid;
-    std::string text;    // as written; empty = not configured
+    std::string text; // as written; empty = not configured
 };
 
 struct Service {
     InterfaceSpec interface;
-    int line = 0;                         // of the `interface` line (or `port` line)
+    int line = 0; // of the `interface` line (or `port` line)
 
-    std::vector<Upstream> servers;        // exactly one of servers / exec is non-empty
-    std::vector<std::string> exec;        // program and arguments
+    std::vector<Upstream> servers; // exactly one of servers / exec is non-empty
+    std::vector<std::string> exec; // program and arguments
     Acl acl;
-    std::string acp;                      // program path, empty = none
-    unsigned timeout = 60;                // 0 = no idle timeout
+    std::string acp;       // program path, empty = none
+    unsigned timeout = 60; // 0 = no idle timeout
     RedirectMode redirect = RedirectMode::none;
     std::optional<IpAddress> srcip;
     std::optional<std::pair<IpAddress, IpAddress>> rotate; // first, last (same family)
     Identity user;
-    std::string writefile;                // capture basename, empty = none
-    std::uint64_t writefile_limit = 0;    // bytes per capture file; 0 = no limit
-    bool debug = false;                   // set by `debug` (which also sets writefile)
+    std::string writefile;             // capture basename, empty = none
+    std::uint64_t writefile_limit = 0; // bytes per capture file; 0 = no limit
+    bool debug = false;                // set by `debug` (which also sets writefile)
     bool extended_info = false;
     std::string logname = "tcpproxy";
     std::string name;
     std::string var_prefix = "PROXY_";
-    int proxy_protocol = 0;               // 0 = off, 1 or 2
+    int proxy_protocol = 0; // 0 = off, 1 or 2
     bool accept_proxy = false;
     unsigned max_per_client = 0;          // sessions of one client (IPv6: its /64); 0 = unlimited
     std::optional<Acl> accept_proxy_from; // who may send a PROXY header; unset = any peer
@@ -75,7 +75,7 @@ struct Service {
 struct PortConfig {
     std::uint16_t port = 0;
     int line = 0;
-    std::vector<Service> services;        // file order; first match wins
+    std::vector<Service> services; // file order; first match wins
 };
 
 // `session-keep-limit COUNT [BYTES]`: the most kept session logfiles in the
@@ -95,20 +95,20 @@ struct SessionHandling {
 };
 
 struct Config {
-    std::string file;                     // path it was read from ("" for -b)
-    std::optional<bool> standalone;       // unset: decided by how we were started
+    std::string file;               // path it was read from ("" for -b)
+    std::optional<bool> standalone; // unset: decided by how we were started
     std::string pidfile;
     std::string statdir;
     SessionHandling session;
     unsigned max_sessions = 1024;
-    std::vector<PortConfig> ports;        // file order, ports unique
-    std::optional<Endpoint> metrics;      // `metrics` / --metrics: the GET /metrics listener
-    Acl metrics_acl;                      // `metrics-acl`; empty: loopback clients only
+    std::vector<PortConfig> ports;   // file order, ports unique
+    std::optional<Endpoint> metrics; // `metrics` / --metrics: the GET /metrics listener
+    Acl metrics_acl;                 // `metrics-acl`; empty: loopback clients only
 
     // Process-wide switches that only the command line sets.
-    bool debug = false;                   // -d: stderr diagnostics, foreground
-    bool resolve_names = true;            // -n clears it
-    bool empty_env = false;               // -e
+    bool debug = false;        // -d: stderr diagnostics, foreground
+    bool resolve_names = true; // -n clears it
+    bool empty_env = false;    // -e
 
     // Which reload of the privileged spawner this is (0: the one loaded at
     // start): programs are asked for under it (process/spawner.hpp).

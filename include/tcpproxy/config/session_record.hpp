@@ -26,24 +26,24 @@ using UpstreamAttempts = boost::container::small_vector<UpstreamAttempt, 1>;
 struct SessionRecord {
     std::uint64_t id = 0;
     Status status = Status::ok;
-    std::string reason;                      // why, for the log when status is not ok
+    std::string reason; // why, for the log when status is not ok
 
-    ConfigPtr config;                        // keeps `service` alive
-    const Service* service = nullptr;        // null when no section matched
+    ConfigPtr config;                 // keeps `service` alive
+    const Service* service = nullptr; // null when no section matched
 
     Endpoint client;
-    std::optional<Endpoint> via;             // the real peer when a PROXY header named the client
-    std::string client_name;                 // the IP when not resolved
-    Endpoint local;                          // the interface address and port the client reached
-    std::optional<Endpoint> server;          // the upstream actually connected
-    std::optional<Endpoint> outgoing;        // our side of the upstream connection
-    std::optional<Endpoint> origdst;         // a redirected connection's original destination
-    std::string server_name;                 // the upstream host as configured (name or IP)
-    std::string program;                     // exec sessions: the handler's path
-    UpstreamAttempts upstream_attempts;      // in order; the reaper adds them to the metrics
+    std::optional<Endpoint> via;        // the real peer when a PROXY header named the client
+    std::string client_name;            // the IP when not resolved
+    Endpoint local;                     // the interface address and port the client reached
+    std::optional<Endpoint> server;     // the upstream actually connected
+    std::optional<Endpoint> outgoing;   // our side of the upstream connection
+    std::optional<Endpoint> origdst;    // a redirected connection's original destination
+    std::string server_name;            // the upstream host as configured (name or IP)
+    std::string program;                // exec sessions: the handler's path
+    UpstreamAttempts upstream_attempts; // in order; the reaper adds them to the metrics
 
-    std::uint64_t bytes_client = 0;          // received from the client, sent to the server
-    std::uint64_t bytes_server = 0;          // received from the server, sent to the client
+    std::uint64_t bytes_client = 0; // received from the client, sent to the server
+    std::uint64_t bytes_server = 0; // received from the server, sent to the client
 
     std::chrono::system_clock::time_point started{};
     std::chrono::steady_clock::time_point started_steady{};

@@ -74,7 +74,7 @@ private:
     mutable std::atomic<std::int64_t> last_ms_{0}; // the deadline check restarts it
     std::int64_t timeout_ms_ = 0;
     std::atomic<int> watched_[2] = {-1, -1};
-    mutable std::mutex probe_mutex_;   // one deadline check at a time (rare: once per timeout)
+    mutable std::mutex probe_mutex_; // one deadline check at a time (rare: once per timeout)
     mutable std::uint64_t wire_signature_ = 0;
     mutable bool have_baseline_ = false; // wire_signature_ was read since watch(); guarded by probe_mutex_
     mutable std::atomic<bool> moved_since_baseline_{false}; // we moved bytes since wire_signature_ was read

@@ -10,8 +10,8 @@ namespace tcpproxy {
 
 enum class Status : std::uint8_t { ok = 0, warning, access, connect, timeout, server, client, proxy };
 
-inline constexpr std::array<std::string_view, 8> status_names{
-    "OK", "WARNING", "ACCESS", "CONNECT", "TIMEOUT", "SERVER", "CLIENT", "PROXY"};
+inline constexpr std::array<std::string_view, 8> status_names{"OK",      "WARNING", "ACCESS", "CONNECT",
+                                                              "TIMEOUT", "SERVER",  "CLIENT", "PROXY"};
 
 constexpr int status_code(Status s) { return static_cast<int>(s); }
 constexpr std::string_view status_name(Status s) { return status_names[static_cast<std::size_t>(s)]; }

@@ -39,37 +39,37 @@ struct Argument : x3::position_tagged {
 // empty optional: the argument was wrong, and the grammar reported it at its
 // column (the directive was given all the same: validation stores a default,
 // so that its absence is not reported as a second problem).
-struct Words {       // exec, exit-handler (the program checked), server (checked by validation: /etc/services)
+struct Words { // exec, exit-handler (the program checked), server (checked by validation: /etc/services)
     std::vector<std::string> items;
 };
 struct AddressRange { // rotate: of one family, in order (else reported)
     std::optional<IpAddress> first, last;
 };
-struct ExitCodes {    // exit-code NAME[,NAME...]
+struct ExitCodes { // exit-code NAME[,NAME...]
     StatusSet codes = 0;
 };
-struct KeepLimit {    // session-keep-limit COUNT [BYTES]: each 0 (no limit) or a number; BYTES may be left out
+struct KeepLimit { // session-keep-limit COUNT [BYTES]: each 0 (no limit) or a number; BYTES may be left out
     std::optional<std::uint64_t> files, bytes;
     bool bytes_given = false;
 };
-struct AclList {      // acl, metrics-acl, accept-proxy-from: [+|-]ADDR[/MASK][, ...]
+struct AclList { // acl, metrics-acl, accept-proxy-from: [+|-]ADDR[/MASK][, ...]
     Acl items;
 };
 
 using Value = std::variant<std::monostate,               // not read: unknown keyword or wrong argument count
-                           std::string,                   // one word: paths, names, user, port, interface, metrics
-                           std::optional<std::string>,    // acp PROGRAM
-                           std::optional<bool>,           // yes|no
-                           std::optional<unsigned>,       // seconds, counts
-                           std::optional<std::uint64_t>,  // bytes
-                           std::optional<int>,            // proxy-protocol v1|v2
-                           std::optional<RedirectMode>, std::optional<SessionMode>, std::optional<IpAddress>,
-                           Words, AddressRange, ExitCodes, AclList, KeepLimit>;
+                           std::string,                  // one word: paths, names, user, port, interface, metrics
+                           std::optional<std::string>,   // acp PROGRAM
+                           std::optional<bool>,          // yes|no
+                           std::optional<unsigned>,      // seconds, counts
+                           std::optional<std::uint64_t>, // bytes
+                           std::optional<int>,           // proxy-protocol v1|v2
+                           std::optional<RedirectMode>, std::optional<SessionMode>, std::optional<IpAddress>, Words,
+                           AddressRange, ExitCodes, AclList, KeepLimit>;
 
 struct Directive : x3::position_tagged {
     std::string keyword; // as written: validation decides whether it is known
     std::vector<Argument> arguments;
-    Value value;         // monostate when not read (the reason is reported)
+    Value value;                                  // monostate when not read (the reason is reported)
     const grammar::DirectiveInfo* info = nullptr; // the keyword's level and usage; null when unknown
 };
 

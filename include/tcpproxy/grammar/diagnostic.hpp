@@ -14,8 +14,8 @@ struct Diagnostic {
     enum class Severity { error, warning };
     Severity severity = Severity::error;
     std::string file;
-    int line = 0;    // 1-based; 0 = no position (then no source line either)
-    int column = 0;  // 1-based
+    int line = 0;   // 1-based; 0 = no position (then no source line either)
+    int column = 0; // 1-based
     std::string message;
     std::string source_line; // without its line end
 };
@@ -29,6 +29,7 @@ public:
     std::size_t warning_count() const;
     // Sorted by line and column, as a reader expects to meet them.
     void sort();
+
 private:
     std::vector<Diagnostic> items_;
 };

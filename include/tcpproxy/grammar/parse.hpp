@@ -12,7 +12,7 @@
 namespace tcpproxy::grammar {
 
 struct ParsedFile {
-    ast::File tree;                    // every line that parsed and is not blank, in its section
+    ast::File tree; // every line that parsed and is not blank, in its section
     // One error per line that did not parse, and the problems with the
     // arguments of lines that did (errors; a warning for ACL host bits).
     std::vector<Diagnostic> diagnostics;

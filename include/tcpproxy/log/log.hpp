@@ -33,7 +33,7 @@ struct Options {
     std::string ident = "tcpproxy";
     bool to_stderr = false;
     bool to_syslog = true;
-    bool debug = false;   // let debug-severity messages through
+    bool debug = false; // let debug-severity messages through
 };
 
 // Replaces the sinks (safe to call again, e.g. after a reload changes the ident).
@@ -48,10 +48,10 @@ StderrKind guard_stderr();
 // (empty or zero ones are left out); syslog and stderr get the text only.
 struct Fields {
     std::uint64_t session = 0;
-    std::uint16_t port = 0;   // the listening port
-    std::string client;       // address
-    std::string server;       // address:port or program
-    std::string status;       // status name (the manual's)
+    std::uint16_t port = 0; // the listening port
+    std::string client;     // address
+    std::string server;     // address:port or program
+    std::string status;     // status name (the manual's)
 };
 
 // `session` also keeps the line for the session's logfile (below) and is its
@@ -90,6 +90,5 @@ struct KeptLines {
 std::vector<KeptLines> take_kept_lines();
 
 inline constexpr std::size_t max_kept_bytes = 1024 * 1024;
-
 
 } // namespace tcpproxy::log

@@ -21,7 +21,7 @@ namespace tcpproxy::metrics {
 // What the reaper adds when a session ends.
 struct SessionEnd {
     std::uint16_t port = 0;
-    std::string service;         // the section's name (empty when none)
+    std::string service; // the section's name (empty when none)
     Status status = Status::ok;
     std::uint64_t bytes_client = 0; // from the client
     std::uint64_t bytes_server = 0; // from the server

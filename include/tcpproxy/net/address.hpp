@@ -20,11 +20,11 @@ struct IpAddress {
 
     bool is_v4() const { return family == Family::v4; }
     unsigned bits() const { return is_v4() ? 32u : 128u; }
-    IpAddress unmapped() const;          // ::ffff:a.b.c.d -> a.b.c.d
-    std::string str() const;             // 127.0.0.1, ::1
+    IpAddress unmapped() const; // ::ffff:a.b.c.d -> a.b.c.d
+    std::string str() const;    // 127.0.0.1, ::1
     bool same_prefix(const IpAddress& other, unsigned prefix) const;
     IpAddress masked(unsigned prefix) const; // host bits beyond prefix cleared
-    IpAddress next() const;              // numerically +1 (wraps)
+    IpAddress next() const;                  // numerically +1 (wraps)
     friend bool operator==(const IpAddress&, const IpAddress&) = default;
     friend auto operator<=>(const IpAddress&, const IpAddress&) = default;
 
@@ -38,7 +38,7 @@ struct IpAddress {
 struct Endpoint {
     IpAddress ip;
     std::uint16_t port = 0;
-    std::string str() const;             // 1.2.3.4:25, [::1]:25
+    std::string str() const; // 1.2.3.4:25, [::1]:25
     friend bool operator==(const Endpoint&, const Endpoint&) = default;
 
     static Endpoint from_sockaddr(const sockaddr* sa);

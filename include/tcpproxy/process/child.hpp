@@ -24,9 +24,9 @@ namespace tcpproxy {
 class Child {
 public:
     struct Spec {
-        std::vector<std::string> argv;   // argv[0] is the program (searched in PATH when it has no '/')
-        std::vector<std::string> env;    // NAME=VALUE
-        int stdin_fd = -1;               // -1: /dev/null
+        std::vector<std::string> argv; // argv[0] is the program (searched in PATH when it has no '/')
+        std::vector<std::string> env;  // NAME=VALUE
+        int stdin_fd = -1;             // -1: /dev/null
         int stdout_fd = -1;
         int stderr_fd = -1;
         // In a process group of its own, which signal() and the kill at the
@@ -65,9 +65,9 @@ private:
     void kill_and_reap() noexcept;
     std::optional<int> take_report(bool wait);
     pid_t pid_ = -1;
-    Fd watch_;            // local: the pidfd; remote: the control socket
+    Fd watch_; // local: the pidfd; remote: the control socket
     bool remote_ = false;
-    bool group_ = false;  // local only: the spawner keeps this for a remote child
+    bool group_ = false; // local only: the spawner keeps this for a remote child
 };
 
 // The wait status (as waitpid encodes it) that waitid() reported in `info`.

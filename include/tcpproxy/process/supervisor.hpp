@@ -26,11 +26,11 @@ namespace tcpproxy {
 
 // How a supervised program is watched.
 struct Supervision {
-    const Activity* activity = nullptr;  // ends the program once its session is stopping
-    std::int64_t deadline_ms = -1;       // on the Activity::now_ms() clock; < 0: none
-    std::int64_t grace_ms = 0;           // SIGTERM, then SIGKILL this much later; 0: SIGKILL at once
+    const Activity* activity = nullptr; // ends the program once its session is stopping
+    std::int64_t deadline_ms = -1;      // on the Activity::now_ms() clock; < 0: none
+    std::int64_t grace_ms = 0;          // SIGTERM, then SIGKILL this much later; 0: SIGKILL at once
     std::size_t max_lines = std::numeric_limits<std::size_t>::max(); // further lines are only counted
-    std::size_t max_line_bytes = 1000;   // the rest of a longer line is dropped
+    std::size_t max_line_bytes = 1000;                               // the rest of a longer line is dropped
     // Each stderr line as it comes (a session logs it at once); without it,
     // the lines are kept in ChildEnd::lines.
     std::function<void(const std::string& line)> on_line;
@@ -39,9 +39,9 @@ struct Supervision {
 struct ChildEnd {
     // timed_out also when watching itself failed: `error` then names the call.
     enum class Kind { exited, timed_out, stopped } kind = Kind::exited;
-    int wait_status = 0;                 // as waitpid gives it, also when it was killed
-    std::vector<std::string> lines;      // kept stderr lines, then "(N more lines not shown)"
-    std::string error;                   // "poll: TEXT" when watching failed (the program was killed)
+    int wait_status = 0;            // as waitpid gives it, also when it was killed
+    std::vector<std::string> lines; // kept stderr lines, then "(N more lines not shown)"
+    std::string error;              // "poll: TEXT" when watching failed (the program was killed)
 };
 
 class Supervisor {
@@ -73,19 +73,19 @@ ChildEnd watch_session_program(Supervisor& program, const Activity& activity, st
 
 // How one exit handler run went; the caller logs it.
 struct HandlerRun {
-    bool started = false;                 // false: `error` says why it could not run
-    std::optional<int> exit_code;         // it exited by itself
-    std::optional<int> signal;            // it was killed by this signal
-    bool timed_out = false;               // killed (SIGKILL, its process group) after the time limit
+    bool started = false;                  // false: `error` says why it could not run
+    std::optional<int> exit_code;          // it exited by itself
+    std::optional<int> signal;             // it was killed by this signal
+    bool timed_out = false;                // killed (SIGKILL, its process group) after the time limit
     std::vector<std::string> stderr_lines; // at most max_lines, each at most max_line_bytes, cleaned
-    std::string error;                    // "execve(PATH): TEXT", "setresuid(65534): TEXT", "pipe2: TEXT"
+    std::string error;                     // "execve(PATH): TEXT", "setresuid(65534): TEXT", "pipe2: TEXT"
 };
 
 struct HandlerLimits {
     // Bound on the handler's run time: it is killed with SIGKILL (with its
     // process group) at the end of it.
     std::chrono::milliseconds time{std::chrono::seconds(60)};
-    std::size_t max_lines = 100;          // further stderr lines are counted, not kept
+    std::size_t max_lines = 100; // further stderr lines are counted, not kept
     std::size_t max_line_bytes = 1000;
 };
 

@@ -31,17 +31,14 @@ namespace tcpproxy {
 
 enum class Direction : std::uint8_t { client_to_server, server_to_client };
 
-constexpr std::string_view direction_tag(Direction d)
-{
-    return d == Direction::client_to_server ? "C2S" : "S2C";
-}
+constexpr std::string_view direction_tag(Direction d) { return d == Direction::client_to_server ? "C2S" : "S2C"; }
 
 struct CaptureTime {
     std::int64_t seconds = 0;
-    std::uint32_t micros = 0;             // 0..999999
+    std::uint32_t micros = 0; // 0..999999
     friend bool operator==(const CaptureTime&, const CaptureTime&) = default;
 };
-CaptureTime capture_now();                // CLOCK_REALTIME
+CaptureTime capture_now(); // CLOCK_REALTIME
 
 // The longest record the writer produces (longer chunks are split) and the
 // longest one the reader accepts (anything longer is taken as corruption).
@@ -59,12 +56,12 @@ CaptureHeader capture_data_header(Direction d, CaptureTime t, std::uint64_t leng
 CaptureHeader capture_drop_header(Direction d, CaptureTime t, std::uint64_t length);
 
 struct CaptureRecord {
-    bool drop = false;                    // a DROP record: `bytes` is empty
+    bool drop = false; // a DROP record: `bytes` is empty
     Direction direction = Direction::client_to_server;
     CaptureTime time;
-    std::uint64_t length = 0;             // bytes.size() for data records
+    std::uint64_t length = 0; // bytes.size() for data records
     std::string bytes;
-    std::uint64_t offset = 0;             // of the header line in the file
+    std::uint64_t offset = 0; // of the header line in the file
 };
 
 // Reads records one at a time from a stream (captures can be large).
@@ -129,7 +126,7 @@ public:
     void close() noexcept;
 
     std::uint64_t dropped_bytes() const;
-    std::string error() const;             // "write(PATH): TEXT", empty if none
+    std::string error() const; // "write(PATH): TEXT", empty if none
     const std::string& name() const { return name_; }
 
 private:
@@ -147,11 +144,11 @@ private:
     std::size_t limit_;
     mutable std::mutex mutex_;
     std::condition_variable wake_;
-    std::string queued_;                   // appended by record(), swapped out by run()
+    std::string queued_; // appended by record(), swapped out by run()
     PendingDrop pending_[2];
     std::uint64_t dropped_ = 0;
-    std::uint64_t file_limit_ = 0;         // 0: none
-    std::uint64_t file_bytes_ = 0;         // queued for the file so far, in all
+    std::uint64_t file_limit_ = 0; // 0: none
+    std::uint64_t file_bytes_ = 0; // queued for the file so far, in all
     std::string error_;
     bool closing_ = false;
     bool failed_ = false;

@@ -32,8 +32,8 @@ namespace tcpproxy {
 struct SessionLogOutcome {
     enum class Action { removed, kept, processed };
     Action action = Action::removed;
-    std::optional<HandlerRun> handler;    // set when the exit handler was tried
-    std::vector<std::string> errors;      // "unlink(PATH): TEXT", a failed append, ...
+    std::optional<HandlerRun> handler; // set when the exit handler was tried
+    std::vector<std::string> errors;   // "unlink(PATH): TEXT", a failed append, ...
 };
 
 class SessionLog {
@@ -84,9 +84,9 @@ struct ExitJob {
     std::shared_ptr<SessionLog> log;
     Status status = Status::ok;
     SessionHandling handling;
-    std::vector<std::string> env;             // NAME=VALUE, all §5 variables
-    std::optional<Identity> identity;         // the service's user
-    std::optional<HandlerRef> handler;        // the service's exit handler, for the spawner
+    std::vector<std::string> env;      // NAME=VALUE, all §5 variables
+    std::optional<Identity> identity;  // the service's user
+    std::optional<HandlerRef> handler; // the service's exit handler, for the spawner
     std::uint64_t session = 0;
 };
 

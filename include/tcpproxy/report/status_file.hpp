@@ -23,13 +23,13 @@ namespace tcpproxy {
 // What a status line says about one session.
 struct StatusLine {
     std::string logname;
-    pid_t pid = 0;                       // the main process's
-    std::int64_t started = 0;            // seconds since 1970
-    Endpoint interface;                  // local address and port the client reached
+    pid_t pid = 0;            // the main process's
+    std::int64_t started = 0; // seconds since 1970
+    Endpoint interface;       // local address and port the client reached
     IpAddress client;
-    std::string client_name;             // written as the client IP when it is not a clean field
-    std::optional<Endpoint> server;      // unset: not connected yet, or an exec session
-    std::optional<Endpoint> origdst;     // unset: not a redirected connection
+    std::string client_name;         // written as the client IP when it is not a clean field
+    std::optional<Endpoint> server;  // unset: not connected yet, or an exec session
+    std::optional<Endpoint> origdst; // unset: not a redirected connection
     friend bool operator==(const StatusLine&, const StatusLine&) = default;
 };
 
@@ -93,8 +93,8 @@ Result<Fd> open_status_directory(const std::string& dir);
 // not a status file name, that are not regular files or that belong to
 // another user are left alone. Run it as the user that writes the files.
 struct StaleCleanup {
-    std::vector<std::string> removed;    // file names
-    std::vector<std::string> errors;     // "unlink(PATH): TEXT", "opendir(DIR): TEXT"
+    std::vector<std::string> removed; // file names
+    std::vector<std::string> errors;  // "unlink(PATH): TEXT", "opendir(DIR): TEXT"
 };
 StaleCleanup remove_stale_status_files(const std::string& dir,
                                        const std::optional<std::string>& logname = std::nullopt);

@@ -23,20 +23,20 @@ inline constexpr std::size_t v2_max_payload = 2048;
 inline constexpr std::size_t max_header_length = v2_fixed_length + v2_max_payload;
 
 struct Header {
-    int version = 0;                   // 1 or 2
+    int version = 0; // 1 or 2
     // Both set when the header names the connection (v1 TCP4/TCP6, v2 PROXY
     // over IPv4/IPv6); both unset when the connection's own endpoints apply
     // (v1 UNKNOWN, v2 LOCAL, v2 UNSPEC, UNIX or datagram families).
     std::optional<Endpoint> source;
     std::optional<Endpoint> destination;
-    std::size_t length = 0;            // bytes the header takes on the wire
+    std::size_t length = 0; // bytes the header takes on the wire
 };
 
 struct ParseResult {
     enum class Kind { need_more, header, error };
     Kind kind = Kind::need_more;
-    Header header;                     // Kind::header
-    std::string error;                 // Kind::error: what is wrong, for the log
+    Header header;     // Kind::header
+    std::string error; // Kind::error: what is wrong, for the log
 };
 
 // Looks at the first bytes received on a connection. need_more means every

@@ -43,8 +43,8 @@ public:
 };
 
 struct SessionStart {
-    Fd client;                // connected, non-blocking, CLOEXEC
-    ConfigPtr config;         // the configuration current when it was accepted
+    Fd client;        // connected, non-blocking, CLOEXEC
+    ConfigPtr config; // the configuration current when it was accepted
     std::uint64_t id = 0;
     std::optional<Endpoint> peer = std::nullopt; // the client's address as accept4 gave it, when the caller has it
 };
@@ -103,10 +103,10 @@ private:
     SessionRecord record_;
     Activity activity_;
     int failures_ = 0;
-    ClientSlot client_slot_;                 // counts this session against its client (max-per-client)
+    ClientSlot client_slot_;  // counts this session against its client (max-per-client)
     bool peer_known_ = false; // record_.client came with the socket: no getpeername
 
-    std::mutex mutex_;                  // guards everything below (never held while blocking)
+    std::mutex mutex_; // guards everything below (never held while blocking)
     bool ended_ = false;
     Status status_ = Status::ok;
     std::string reason_;
