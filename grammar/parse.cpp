@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 
 namespace tcpproxy::grammar {
 
@@ -65,7 +66,7 @@ private:
 } // namespace
 
 ErrorHandler::ErrorHandler(const Source& source, std::string file, std::vector<Diagnostic>& out)
-    : source_(source), file_(std::move(file)), out_(out), positions_(source.text().begin(), source.text().end())
+    : source_(source), file_(std::move(file)), out_(out)
 {
 }
 
@@ -122,6 +123,15 @@ void ErrorHandler::syntax_error(iterator_type line_start, iterator_type where, c
 ParsedFile parse(const Source& source, const std::string& file)
 {
     ParsedFile result;
+    if (source.text().size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) { // (node positions are ints)
+        result.diagnostics.push_back(Diagnostic{.severity = Diagnostic::Severity::error,
+                                                .file = file,
+                                                .line = 0,
+                                                .column = 0,
+                                                .message = "the configuration is larger than 2 GiB",
+                                                .source_line = {}});
+        return result;
+    }
     Folder fold(result.tree);
     ErrorHandler handler(source, file, result.diagnostics);
     const auto parser = x3::with<x3::error_handler_tag>(std::ref(handler))[line()];
@@ -146,11 +156,6 @@ ParsedFile parse(const Source& source, const std::string& file)
         if (it == line_start) // cannot happen (a line always ends), but never spin
             break;
     }
-
-    const auto& cached = handler.positions().get_positions();
-    result.positions.reserve(cached.size());
-    for (auto pos : cached)
-        result.positions.push_back(handler.offset_of(pos));
     return result;
 }
 

@@ -15,6 +15,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
@@ -96,17 +97,31 @@ Result<std::string> read_config_text(const std::string& file, bool may_wait)
         if (!why.empty())
             return fail("refused, started as root: " + why);
     }
+    // Read straight into the string, sized once from fstat for a regular
+    // file: a 400 KB file appended 64 KB at a time was copied through five
+    // ever larger buffers, each new page a page fault (--check-config's time
+    // on a large file is mostly page faults). Other files (FIFOs, devices)
+    // grow the string as they come.
     std::string text;
-    char buffer[65536];
+    std::size_t chunk = 65536;
+    if (S_ISREG(st.st_mode) && st.st_size >= 0)
+        chunk = std::min(static_cast<std::size_t>(st.st_size), max_config_bytes) + 1; // +1: sees the end at once
     for (;;) {
-        const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+        const std::size_t used = text.size();
+        if (text.capacity() - used < chunk)
+            text.reserve(used + std::max(chunk, used)); // (growth by doubling for files of unknown size)
+        const std::size_t room = text.capacity() - used;
+        ssize_t n = 0;
+        text.resize_and_overwrite(used + room, [&](char* data, std::size_t) {
+            n = ::read(fd.get(), data + used, room);
+            return used + static_cast<std::size_t>(std::max<ssize_t>(n, 0));
+        });
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
             return fail(errno_text("read"));
         if (n == 0)
             return text;
-        text.append(buffer, static_cast<std::size_t>(n));
         if (text.size() > max_config_bytes)
             return fail("larger than " + std::to_string(max_config_bytes >> 20) + " MiB");
     }

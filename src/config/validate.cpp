@@ -1,12 +1,16 @@
-// Validation in passes: sort the directives into levels (tree.cpp), then
-// check what only the whole file can tell (session set, exclusive pairs,
-// shadowed sections), then resolve every service by inheritance.
+// Validation in passes: sort the directives above the ports into their
+// levels (tree.cpp) and check the session set, then port by port: its
+// levels, exclusive pairs and shadowed sections, and every service of it
+// resolved by inheritance.
 #include "validate.hpp"
 
 #include "inherit.hpp"
 #include "session_rules.hpp"
 #include "shadow.hpp"
 #include "tree.hpp"
+
+#include <array>
+#include <span>
 
 namespace tcpproxy::config {
 
@@ -53,9 +57,8 @@ PortConfig resolve_port(const ConfigTree& tree, const PortBlock& block, Reporter
     port.port = block.port.value_or(0);
     port.line = report.line_of(*block.at);
 
-    auto resolve = [&](const std::vector<const ServiceLayer*>& levels, const InterfaceSpec& spec,
-                       const ast::Directive& at) {
-        auto resolved = resolve_service(levels, spec, report.line_of(at));
+    auto resolve = [&](std::span<const ServiceLayer* const> levels, InterfaceSpec spec, const ast::Directive& at) {
+        auto resolved = resolve_service(levels, std::move(spec), report.line_of(at));
         if (!resolved.has_handler && !resolved.incomplete)
             report.error(at, "no 'server' or 'exec' for this service (set one here, at port level or globally)");
         warn_root_identity(resolved.service, at, report);
@@ -64,12 +67,14 @@ PortConfig resolve_port(const ConfigTree& tree, const PortBlock& block, Reporter
 
     // A port without interface lines is one service on every interface.
     if (block.sections.empty()) {
-        resolve({&tree.defaults, &block.layer}, wildcard(), *block.at);
+        resolve(std::array{&tree.defaults, &block.layer}, wildcard(), *block.at);
         return port;
     }
+    port.services.reserve(block.sections.size());
     for (const auto& section : block.sections) {
         check_exclusive(section.layer, report);
-        resolve({&tree.defaults, &block.layer, &section.layer}, section.interface.value_or(wildcard()), *section.at);
+        resolve(std::array{&tree.defaults, &block.layer, &section.layer}, section.interface.value_or(wildcard()),
+                *section.at);
     }
     return port;
 }
@@ -78,7 +83,8 @@ PortConfig resolve_port(const ConfigTree& tree, const PortBlock& block, Reporter
 
 std::shared_ptr<Config> validate(const ast::File& file, Reporter& report, const std::string& file_name)
 {
-    const ConfigTree tree = build_tree(file, report);
+    TreeBuilder levels(report);
+    const ConfigTree& tree = levels.above_ports(file);
 
     auto config = std::make_shared<Config>();
     config->file = file_name;
@@ -88,9 +94,12 @@ std::shared_ptr<Config> validate(const ast::File& file, Reporter& report, const 
         config->session.keep_limit = tree.global.session_keep_limit->value;
 
     check_exclusive(tree.defaults, report);
-    if (tree.ports.empty())
+    if (file.ports.empty())
         report.file_error("no 'port' block: there is nothing to serve");
-    for (const auto& block : tree.ports) {
+    config->ports.reserve(file.ports.size());
+    // A port's levels live only while it is resolved (tree.hpp).
+    for (const auto& section : file.ports) {
+        const PortBlock block = levels.port(section);
         check_exclusive(block.layer, report);
         warn_shadowed_sections(block, report);
         auto port = resolve_port(tree, block, report);

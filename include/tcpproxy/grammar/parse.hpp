@@ -6,6 +6,7 @@
 #include "tcpproxy/grammar/diagnostic.hpp"
 
 #include <cstddef>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -16,10 +17,18 @@ struct ParsedFile {
     // One error per line that did not parse, and the problems with the
     // arguments of lines that did (errors; a warning for ACL host bits).
     std::vector<Diagnostic> diagnostics;
-    std::vector<std::size_t> positions; // the position cache as byte offsets, indexed by node ids
 
-    std::size_t begin_of(const ast::x3::position_tagged& node) const { return positions.at(node.id_first); }
-    std::size_t end_of(const ast::x3::position_tagged& node) const { return positions.at(node.id_last); }
+    // A node's byte offsets in the text (the grammar keeps them in the node's ids).
+    std::size_t begin_of(const ast::x3::position_tagged& node) const { return offset(node.id_first); }
+    std::size_t end_of(const ast::x3::position_tagged& node) const { return offset(node.id_last); }
+
+private:
+    static std::size_t offset(int id)
+    {
+        if (id < 0) // a node the grammar did not make
+            throw std::out_of_range("no source position");
+        return static_cast<std::size_t>(id);
+    }
 };
 
 // Parses every line of source.text(); `file` names it in diagnostics.
