@@ -1,5 +1,6 @@
 // parse_config / load_config_file (config_load.hpp): text -> grammar ->
-// validation, with every diagnostic of both in one sorted list.
+// validation, a port section at a time, with every diagnostic of both in
+// one sorted list.
 #include "tcpproxy/config/config_load.hpp"
 
 #include "reporter.hpp"
@@ -27,11 +28,18 @@ LoadResult parse_config(std::string_view text, const std::string& file)
 {
     LoadResult result;
     const grammar::Source source(text);
-    const grammar::ParsedFile parsed = grammar::parse(source, file);
-    for (const auto& d : parsed.diagnostics)
-        result.diagnostics.add(d);
-    config::Reporter report(source, parsed, file, result.diagnostics);
-    auto config = config::validate(parsed.tree, report, file);
+    // Each port is validated as soon as the grammar has read it, and then
+    // dropped (validate.hpp). The grammar's diagnostics go first all the
+    // same: the order the stable sort keeps for two at one position.
+    Diagnostics checks;
+    config::Reporter report(source, file, checks);
+    config::Validation validation(report, file);
+    grammar::ParsedFile parsed = grammar::parse(
+        source, file, [&](const ast::File& above, const ast::PortSection& port) { validation.port(above, port); });
+    auto config = validation.finish(parsed.tree);
+    for (auto& d : parsed.diagnostics)
+        result.diagnostics.add(std::move(d));
+    result.diagnostics.append(std::move(checks));
     result.diagnostics.sort();
     if (!result.diagnostics.has_errors())
         result.config = std::move(config);
@@ -103,13 +111,13 @@ Result<std::string> read_config_text(const std::string& file, bool may_wait)
     // on a large file is mostly page faults). Other files (FIFOs, devices)
     // grow the string as they come.
     std::string text;
-    std::size_t chunk = 65536;
-    if (S_ISREG(st.st_mode) && st.st_size >= 0)
-        chunk = std::min(static_cast<std::size_t>(st.st_size), max_config_bytes) + 1; // +1: sees the end at once
+    const bool sized = S_ISREG(st.st_mode) && st.st_size > 0;
+    if (sized) // +1: the read after the last byte finds the end without growing the string
+        text.reserve(std::min(static_cast<std::size_t>(st.st_size), max_config_bytes) + 1);
     for (;;) {
         const std::size_t used = text.size();
-        if (text.capacity() - used < chunk)
-            text.reserve(used + std::max(chunk, used)); // (growth by doubling for files of unknown size)
+        if (text.capacity() - used < (sized ? 1 : 65536)) // doubling, for a size not known (or changed)
+            text.reserve(used + std::max<std::size_t>(used, 65536));
         const std::size_t room = text.capacity() - used;
         ssize_t n = 0;
         text.resize_and_overwrite(used + room, [&](char* data, std::size_t) {

@@ -47,16 +47,16 @@ const ConfigTree& TreeBuilder::above_ports(const ast::File& file)
     return tree_;
 }
 
-PortBlock TreeBuilder::port(const ast::PortSection& port)
+const PortBlock& TreeBuilder::port(const ast::PortSection& port)
 {
-    PortBlock block = open_port(port.line);
-    section(port.body, block.layer, false);
-    block.sections.reserve(port.interfaces.size());
+    open_port(port.line);
+    section(port.body, block_.layer, false);
+    block_.sections.reserve(port.interfaces.size());
     for (const auto& interface : port.interfaces) {
-        block.sections.push_back(open_section(interface.line));
-        section(interface.body, block.sections.back().layer, false);
+        block_.sections.push_back(open_section(interface.line));
+        section(interface.body, block_.sections.back().layer, false);
     }
-    return block;
+    return block_;
 }
 
 // The directives of one level; global-only ones only before the first port.
@@ -91,8 +91,9 @@ void TreeBuilder::directive(const ast::Directive& d, ServiceLayer& layer, bool g
 }
 
 // A bad `port` line still opens its level, so the directives under it
-// are not blamed on the level above.
-PortBlock TreeBuilder::open_port(const ast::Directive& d)
+// are not blamed on the level above. The block of the port before is
+// cleared for it: its storage serves every port in turn.
+void TreeBuilder::open_port(const ast::Directive& d)
 {
     std::optional<std::uint16_t> number;
     if (read(d)) {
@@ -103,18 +104,21 @@ PortBlock TreeBuilder::open_port(const ast::Directive& d)
         else
             report_.error(report_.text_of(a), parsed.error().message);
     }
-    PortBlock block;
-    block.at = &d;
-    block.port = number;
+    block_.at = &d;
+    block_.port = number;
+    block_.duplicate = false;
+    block_.layer = ServiceLayer{};
+    block_.sections.clear();
     if (number) {
-        auto [it, fresh] = seen_ports_.emplace(*number, &d);
-        if (!fresh) {
+        auto [it, fresh] = seen_ports_.try_emplace(*number, 0);
+        if (fresh) {
+            it->second = report_.line_of(d);
+        } else {
             report_.error(d, "port " + std::to_string(*number) + " is already defined on line " +
-                                 std::to_string(report_.line_of(*it->second)) + " (one 'port' block per port)");
-            block.duplicate = true;
+                                 std::to_string(it->second) + " (one 'port' block per port)");
+            block_.duplicate = true;
         }
     }
-    return block;
 }
 
 SectionBlock TreeBuilder::open_section(const ast::Directive& d)

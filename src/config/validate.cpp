@@ -81,32 +81,43 @@ PortConfig resolve_port(const ConfigTree& tree, const PortBlock& block, Reporter
 
 } // namespace
 
-std::shared_ptr<Config> validate(const ast::File& file, Reporter& report, const std::string& file_name)
+Validation::Validation(Reporter& report, const std::string& file_name)
+    : report_(report), levels_(report), config_(std::make_shared<Config>())
 {
-    TreeBuilder levels(report);
-    const ConfigTree& tree = levels.above_ports(file);
+    config_->file = file_name;
+}
 
-    auto config = std::make_shared<Config>();
-    config->file = file_name;
-    set_globals(*config, tree.global);
-    config->session = check_session(tree.global, report);
+void Validation::above_ports(const ast::File& file)
+{
+    const ConfigTree& tree = levels_.above_ports(file);
+    set_globals(*config_, tree.global);
+    config_->session = check_session(tree.global, report_);
     if (tree.global.session_keep_limit)
-        config->session.keep_limit = tree.global.session_keep_limit->value;
+        config_->session.keep_limit = tree.global.session_keep_limit->value;
+    check_exclusive(tree.defaults, report_);
+    above_ = &tree;
+}
 
-    check_exclusive(tree.defaults, report);
-    if (file.ports.empty())
-        report.file_error("no 'port' block: there is nothing to serve");
-    config->ports.reserve(file.ports.size());
-    // A port's levels live only while it is resolved (tree.hpp).
-    for (const auto& section : file.ports) {
-        const PortBlock block = levels.port(section);
-        check_exclusive(block.layer, report);
-        warn_shadowed_sections(block, report);
-        auto port = resolve_port(tree, block, report);
-        if (!block.duplicate)
-            config->ports.push_back(std::move(port));
+// A port's levels live only while it is resolved (tree.hpp).
+void Validation::port(const ast::File& above, const ast::PortSection& section)
+{
+    if (!above_)
+        above_ports(above);
+    const PortBlock& block = levels_.port(section);
+    check_exclusive(block.layer, report_);
+    warn_shadowed_sections(block, report_);
+    auto port = resolve_port(*above_, block, report_);
+    if (!block.duplicate)
+        config_->ports.push_back(std::move(port));
+}
+
+std::shared_ptr<Config> Validation::finish(const ast::File& file)
+{
+    if (!above_) {
+        above_ports(file);
+        report_.file_error("no 'port' block: there is nothing to serve");
     }
-    return config;
+    return std::move(config_);
 }
 
 } // namespace tcpproxy::config
