@@ -7,6 +7,7 @@
 // message, source line) and lets the parse go on with the next line. Its
 // members are defined in parse.cpp, with the driver that uses it.
 #include "tcpproxy/grammar/ast.hpp"
+#include "tcpproxy/grammar/parse.hpp"
 #include "tcpproxy/grammar/source.hpp"
 #include "tcpproxy/grammar/diagnostic.hpp"
 
@@ -50,7 +51,7 @@ public:
     void syntax_error(iterator_type line_start, iterator_type where, const std::string& which);
 
     std::size_t offset_of(iterator_type it) const { return static_cast<std::size_t>(it - source_.text().begin()); }
-    static std::size_t begin_of(const x3::position_tagged& node) { return static_cast<std::size_t>(node.id_first); }
+    static std::size_t begin_of(const x3::position_tagged& node) { return grammar::begin_of(node); }
     // Where an argument's text starts: after its opening quote, if any.
     std::size_t text_of(const ast::Argument& argument) const { return begin_of(argument) + (argument.quoted ? 1 : 0); }
     // Where a wrong value is shown: at its first byte; an empty one at its quote.

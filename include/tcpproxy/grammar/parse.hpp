@@ -46,7 +46,7 @@ using PortSink = std::function<void(const ast::File& above, const ast::PortSecti
 
 // As parse(), but each port section goes to `sink` and is dropped after it,
 // so tree.ports stays empty: a large file is never held whole (its syntax
-// tree is some 200 bytes a line, seven times the text).
+// tree is several times the size of its text).
 ParsedFile parse(const Source& source, const std::string& file, const PortSink& sink);
 
 } // namespace tcpproxy::grammar
