@@ -20,6 +20,8 @@ namespace tcpproxy::config {
 class Validation {
 public:
     Validation(Reporter& report, const std::string& file_name);
+    Validation(const Validation&) = delete; // (holds a pointer into itself)
+    Validation& operator=(const Validation&) = delete;
 
     // Each port section in file order; `above` (its global section and
     // orphan sections) is the same complete one every time.
