@@ -24,8 +24,7 @@ void inherit(T& target, Levels levels, Slot<T> ServiceLayer::*member)
 
 // The innermost level that sets either member of a pair.
 template <typename A, typename B>
-const ServiceLayer* deciding_level(Levels levels, Slot<A> ServiceLayer::*a,
-                                   Slot<B> ServiceLayer::*b)
+const ServiceLayer* deciding_level(Levels levels, Slot<A> ServiceLayer::*a, Slot<B> ServiceLayer::*b)
 {
     for (auto it = levels.rbegin(); it != levels.rend(); ++it)
         if ((*it)->*a || (*it)->*b)

@@ -79,21 +79,36 @@ namespace {
 // is timed on): a port and four interface sections using most directives.
 std::string port_block(int i)
 {
-    const int port = 10000 + i;
-    const int a = i / 250, b = i % 250;
-    const std::string p = std::to_string(port), ab = std::to_string(a) + "." + std::to_string(b);
+    const auto n = [](int v) { return std::to_string(v); };
+    const std::string port = n(10000 + i), ab = n(i / 250) + "." + n(i % 250);
+    const std::string first = "192.0.2." + n(i % 250 + 1), next = "192.0.2." + n(i % 250 + 2);
     char hex[16];
     std::snprintf(hex, sizeof hex, "%x", static_cast<unsigned>(i));
-    const std::string host = "192.0.2." + std::to_string(b + 1), next = "192.0.2." + std::to_string(b + 2);
-    return "# service " + std::to_string(i) + "\nport " + p + "\n  server " + host + ":" + p + " backup-" +
-           std::to_string(i) + ".example.org:" + p + "\n  timeout 120\n  acl +10." + ab +
-           ".0/24, -10.0.0.0/8,+192.168.0.0/255.255.0.0\n  interface 127." + ab + ".1\n    name \"service " +
-           std::to_string(i) + " on loopback\"   # quoted, with a comment\n    acl +127.0.0.0/8\n    srcip 127." +
-           ab + ".1\n    user root.root\n  interface 2001:db8::" + hex + "\n    server [2001:db8::" + hex +
-           ":25]:25\n    proxy-protocol v2\n    redirect-mode only\n  interface eth" + std::to_string(i % 8) +
-           "\n    exec /usr/local/bin/handler-" + std::to_string(i) + " --port " + p +
-           " \"two words\"\n    logname svc" + std::to_string(i) + "\n  interface *\n    extended-info yes\n" +
-           "    rotate " + host + " " + next + "\n";
+    std::string text;
+    for (const std::string& line : {
+             "# service " + n(i),
+             "port " + port,
+             "  server " + first + ":" + port + " backup-" + n(i) + ".example.org:" + port,
+             std::string("  timeout 120"),
+             "  acl +10." + ab + ".0/24, -10.0.0.0/8,+192.168.0.0/255.255.0.0",
+             "  interface 127." + ab + ".1",
+             "    name \"service " + n(i) + " on loopback\"   # quoted, with a comment",
+             std::string("    acl +127.0.0.0/8"),
+             "    srcip 127." + ab + ".1",
+             std::string("    user root.root"),
+             "  interface 2001:db8::" + std::string(hex),
+             "    server [2001:db8::" + std::string(hex) + ":25]:25",
+             std::string("    proxy-protocol v2"),
+             std::string("    redirect-mode only"),
+             "  interface eth" + n(i % 8),
+             "    exec /usr/local/bin/handler-" + n(i) + " --port " + port + " \"two words\"",
+             "    logname svc" + n(i),
+             std::string("  interface *"),
+             std::string("    extended-info yes"),
+             "    rotate " + first + " " + next,
+         })
+        text += line + "\n";
+    return text;
 }
 
 constexpr int sections_per_block = 4;
