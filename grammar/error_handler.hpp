@@ -1,13 +1,13 @@
 #pragma once
 // Turns X3 failures and wrong argument values into positioned diagnostics
-// and keeps the position cache that annotate_on_success fills for the AST
-// nodes.
+// and records, for annotate_on_success, where each AST node starts and ends.
 //
 // X3's stock x3::error_handler prints file, line and caret but no column and
 // writes to a stream; ours records a tcpproxy::Diagnostic (file:line:column,
 // message, source line) and lets the parse go on with the next line. Its
 // members are defined in parse.cpp, with the driver that uses it.
 #include "tcpproxy/grammar/ast.hpp"
+#include "tcpproxy/grammar/parse.hpp"
 #include "tcpproxy/grammar/source.hpp"
 #include "tcpproxy/grammar/diagnostic.hpp"
 
@@ -34,21 +34,24 @@ class ErrorHandler {
 public:
     ErrorHandler(const Source& source, std::string file, std::vector<Diagnostic>& out);
 
-    // Called by x3::annotate_on_success for every tagged node.
+    // Called by x3::annotate_on_success for every tagged node. The node's
+    // ids hold its byte offsets themselves rather than indexes into X3's
+    // position cache: the cache and its copy as offsets were two vectors of
+    // two entries per word of the file, grown by doubling (a 10,000-line
+    // file: a quarter of --check-config's page faults). The config text is
+    // at most max_config_bytes, and parse() refuses one beyond an int.
     template <typename Node>
     void tag(Node& node, iterator_type first, iterator_type last)
     {
-        positions_.annotate(node, first, last);
+        node.id_first = static_cast<int>(offset_of(first));
+        node.id_last = static_cast<int>(offset_of(last));
     }
 
     // A failed expectation `which` at `where`, in the line starting at line_start.
     void syntax_error(iterator_type line_start, iterator_type where, const std::string& which);
 
     std::size_t offset_of(iterator_type it) const { return static_cast<std::size_t>(it - source_.text().begin()); }
-    std::size_t begin_of(const x3::position_tagged& node) const
-    {
-        return offset_of(positions_.get_positions().at(static_cast<std::size_t>(node.id_first)));
-    }
+    static std::size_t begin_of(const x3::position_tagged& node) { return grammar::begin_of(node); }
     // Where an argument's text starts: after its opening quote, if any.
     std::size_t text_of(const ast::Argument& argument) const { return begin_of(argument) + (argument.quoted ? 1 : 0); }
     // Where a wrong value is shown: at its first byte; an empty one at its quote.
@@ -71,7 +74,6 @@ public:
     {
         out_.push_back(source_.diagnostic(Diagnostic::Severity::error, begin_of(argument), file_, std::move(message)));
     }
-    const x3::position_cache<std::vector<iterator_type>>& positions() const { return positions_; }
 
 private:
     void report(iterator_type where, std::string message);
@@ -80,7 +82,6 @@ private:
     std::string file_;
     std::vector<Diagnostic>& out_;
     std::vector<Diagnostic> pending_;
-    x3::position_cache<std::vector<iterator_type>> positions_;
 };
 
 // Mixed into the ID of the `line` rule: a line that fails is reported and

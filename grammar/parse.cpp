@@ -1,5 +1,6 @@
 // The driver: runs the line rule over the text line after line and folds
-// the lines into the section tree (ast::File). A line that fails is reported
+// the lines into the section tree (ast::File), or hands each port section
+// on as it completes. A line that fails is reported
 // by the error handler (below, with the driver: together they are "text in,
 // tree and syntax errors out"); parsing resumes after its line end, so every
 // bad line of a file is reported in one run.
@@ -12,6 +13,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 
 namespace tcpproxy::grammar {
 
@@ -25,13 +27,16 @@ std::string control_message(char c)
 }
 
 // Sorts the lines into sections as they come (ast::File says how).
+// With a sink, a port section is handed over when the next one starts (or
+// the text ends) and dropped.
 class Folder {
 public:
-    explicit Folder(ast::File& file) : file_(file) {}
+    Folder(ast::File& file, const PortSink* sink) : file_(file), sink_(sink) {}
 
     void line(ast::Directive&& d)
     {
         if (d.keyword == "port") {
+            hand_over();
             ast::PortSection port;
             tag_as(port, d);
             port.line = std::move(d);
@@ -51,7 +56,18 @@ public:
 
     void broken_line() { current_->broken = true; }
 
+    // The last port section, at the end of the text.
+    void finish() { hand_over(); }
+
 private:
+    void hand_over()
+    {
+        if (!sink_ || file_.ports.empty())
+            return;
+        (*sink_)(file_, file_.ports.back());
+        file_.ports.clear(); // (keeps its one slot for the next)
+    }
+
     static void tag_as(ast::x3::position_tagged& node, const ast::Directive& line)
     {
         node.id_first = line.id_first;
@@ -59,13 +75,14 @@ private:
     }
 
     ast::File& file_;
+    const PortSink* sink_;
     ast::Section* current_ = &file_.global;
 };
 
 } // namespace
 
 ErrorHandler::ErrorHandler(const Source& source, std::string file, std::vector<Diagnostic>& out)
-    : source_(source), file_(std::move(file)), out_(out), positions_(source.text().begin(), source.text().end())
+    : source_(source), file_(std::move(file)), out_(out)
 {
 }
 
@@ -119,10 +136,21 @@ void ErrorHandler::syntax_error(iterator_type line_start, iterator_type where, c
     report(where, "expected a blank between arguments");
 }
 
-ParsedFile parse(const Source& source, const std::string& file)
+namespace {
+
+ParsedFile parse_lines(const Source& source, const std::string& file, const PortSink* sink)
 {
     ParsedFile result;
-    Folder fold(result.tree);
+    if (source.text().size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) { // (node positions are ints)
+        result.diagnostics.push_back(Diagnostic{.severity = Diagnostic::Severity::error,
+                                                .file = file,
+                                                .line = 0,
+                                                .column = 0,
+                                                .message = "the configuration is larger than 2 GiB",
+                                                .source_line = {}});
+        return result;
+    }
+    Folder fold(result.tree, sink);
     ErrorHandler handler(source, file, result.diagnostics);
     const auto parser = x3::with<x3::error_handler_tag>(std::ref(handler))[line()];
 
@@ -146,12 +174,17 @@ ParsedFile parse(const Source& source, const std::string& file)
         if (it == line_start) // cannot happen (a line always ends), but never spin
             break;
     }
-
-    const auto& cached = handler.positions().get_positions();
-    result.positions.reserve(cached.size());
-    for (auto pos : cached)
-        result.positions.push_back(handler.offset_of(pos));
+    fold.finish();
     return result;
+}
+
+} // namespace
+
+ParsedFile parse(const Source& source, const std::string& file) { return parse_lines(source, file, nullptr); }
+
+ParsedFile parse(const Source& source, const std::string& file, const PortSink& sink)
+{
+    return parse_lines(source, file, &sink);
 }
 
 } // namespace tcpproxy::grammar

@@ -5,6 +5,8 @@
 #include "tcpproxy/config/config_load.hpp"
 #include "tcpproxy/config/values.hpp"
 
+#include <string>
+
 namespace tcpproxy {
 
 namespace {
@@ -25,9 +27,12 @@ int check_config(const std::string& file, std::ostream& out, std::ostream& err, 
         return 1;
     }
     // Not in the diagnostics: whether a program exists is the system's state, not the file's.
+    // (Composed, then written at once: std::cerr writes every piece.)
     const auto problems = program_problems(*loaded.config);
+    std::string warnings;
     for (const auto& problem : problems)
-        err << file << ": warning: " << problem << '\n';
+        warnings.append(file).append(": warning: ").append(problem).append(1, '\n');
+    err << warnings;
     err.flush();
     std::size_t sections = 0;
     for (const auto& port : loaded.config->ports)

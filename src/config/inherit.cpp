@@ -4,8 +4,10 @@ namespace tcpproxy::config {
 
 namespace {
 
+using Levels = std::span<const ServiceLayer* const>;
+
 template <typename T>
-const Setting<T>* innermost(const std::vector<const ServiceLayer*>& levels, Slot<T> ServiceLayer::*member)
+const Setting<T>* innermost(Levels levels, Slot<T> ServiceLayer::*member)
 {
     for (auto it = levels.rbegin(); it != levels.rend(); ++it)
         if (const auto& slot = (*it)->*member)
@@ -14,7 +16,7 @@ const Setting<T>* innermost(const std::vector<const ServiceLayer*>& levels, Slot
 }
 
 template <typename T>
-void inherit(T& target, const std::vector<const ServiceLayer*>& levels, Slot<T> ServiceLayer::*member)
+void inherit(T& target, Levels levels, Slot<T> ServiceLayer::*member)
 {
     if (const auto* setting = innermost(levels, member))
         target = setting->value;
@@ -22,8 +24,7 @@ void inherit(T& target, const std::vector<const ServiceLayer*>& levels, Slot<T> 
 
 // The innermost level that sets either member of a pair.
 template <typename A, typename B>
-const ServiceLayer* deciding_level(const std::vector<const ServiceLayer*>& levels, Slot<A> ServiceLayer::*a,
-                                   Slot<B> ServiceLayer::*b)
+const ServiceLayer* deciding_level(Levels levels, Slot<A> ServiceLayer::*a, Slot<B> ServiceLayer::*b)
 {
     for (auto it = levels.rbegin(); it != levels.rend(); ++it)
         if ((*it)->*a || (*it)->*b)
@@ -47,12 +48,11 @@ void report_both(const Slot<A>& a, const Slot<B>& b, Reporter& report)
 
 } // namespace
 
-ResolvedService resolve_service(const std::vector<const ServiceLayer*>& levels, const InterfaceSpec& interface,
-                                int line)
+ResolvedService resolve_service(Levels levels, InterfaceSpec interface, int line)
 {
     ResolvedService r;
     Service& s = r.service;
-    s.interface = interface;
+    s.interface = std::move(interface);
     s.line = line;
     for (const auto* level : levels)
         r.incomplete = r.incomplete || level->incomplete;

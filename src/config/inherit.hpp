@@ -6,7 +6,7 @@
 #include "layers.hpp"
 #include "reporter.hpp"
 
-#include <vector>
+#include <span>
 
 namespace tcpproxy::config {
 
@@ -17,8 +17,7 @@ struct ResolvedService {
 };
 
 // `levels` from outermost (global defaults) to innermost (the section).
-ResolvedService resolve_service(const std::vector<const ServiceLayer*>& levels, const InterfaceSpec& interface,
-                                int line);
+ResolvedService resolve_service(std::span<const ServiceLayer* const> levels, InterfaceSpec interface, int line);
 
 // Reports a level that sets both `server` and `exec`.
 void check_exclusive(const ServiceLayer& layer, Reporter& report);

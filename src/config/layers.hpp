@@ -87,11 +87,11 @@ struct PortBlock {
     std::vector<SectionBlock> sections;
 };
 
-// The whole file sorted into its levels.
+// The levels of the file above its ports (the port blocks are built and
+// resolved one at a time: tree.hpp).
 struct ConfigTree {
     GlobalLayer global;
     ServiceLayer defaults; // service directives before the first port
-    std::vector<PortBlock> ports;
 };
 
 } // namespace tcpproxy::config

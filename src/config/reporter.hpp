@@ -13,8 +13,8 @@ namespace tcpproxy::config {
 
 class Reporter {
 public:
-    Reporter(const grammar::Source& source, const grammar::ParsedFile& parsed, std::string file, Diagnostics& out)
-        : source_(source), parsed_(parsed), file_(std::move(file)), out_(out)
+    Reporter(const grammar::Source& source, std::string file, Diagnostics& out)
+        : source_(source), file_(std::move(file)), out_(out)
     {
     }
 
@@ -28,7 +28,7 @@ public:
     // A problem of the file as a whole (no line to show).
     void file_error(std::string message);
 
-    std::size_t begin_of(const ast::x3::position_tagged& node) const { return parsed_.begin_of(node); }
+    std::size_t begin_of(const ast::x3::position_tagged& node) const { return grammar::begin_of(node); }
     // Where an argument's text starts: after its opening quote, if any.
     std::size_t text_of(const ast::Argument& argument) const { return begin_of(argument) + (argument.quoted ? 1 : 0); }
     int line_of(const ast::x3::position_tagged& node) const { return source_.locate(begin_of(node)).line; }
@@ -37,7 +37,6 @@ private:
     void add(Diagnostic::Severity severity, std::size_t offset, std::string message);
 
     const grammar::Source& source_;
-    const grammar::ParsedFile& parsed_;
     std::string file_;
     Diagnostics& out_;
 };

@@ -1,12 +1,16 @@
-// Validation in passes: sort the directives into levels (tree.cpp), then
-// check what only the whole file can tell (session set, exclusive pairs,
-// shadowed sections), then resolve every service by inheritance.
+// Validation in passes: sort the directives above the ports into their
+// levels (tree.cpp) and check the session set, then port by port: its
+// levels, exclusive pairs and shadowed sections, and every service of it
+// resolved by inheritance.
 #include "validate.hpp"
 
 #include "inherit.hpp"
 #include "session_rules.hpp"
 #include "shadow.hpp"
 #include "tree.hpp"
+
+#include <array>
+#include <span>
 
 namespace tcpproxy::config {
 
@@ -53,9 +57,8 @@ PortConfig resolve_port(const ConfigTree& tree, const PortBlock& block, Reporter
     port.port = block.port.value_or(0);
     port.line = report.line_of(*block.at);
 
-    auto resolve = [&](const std::vector<const ServiceLayer*>& levels, const InterfaceSpec& spec,
-                       const ast::Directive& at) {
-        auto resolved = resolve_service(levels, spec, report.line_of(at));
+    auto resolve = [&](std::span<const ServiceLayer* const> levels, InterfaceSpec spec, const ast::Directive& at) {
+        auto resolved = resolve_service(levels, std::move(spec), report.line_of(at));
         if (!resolved.has_handler && !resolved.incomplete)
             report.error(at, "no 'server' or 'exec' for this service (set one here, at port level or globally)");
         warn_root_identity(resolved.service, at, report);
@@ -64,40 +67,57 @@ PortConfig resolve_port(const ConfigTree& tree, const PortBlock& block, Reporter
 
     // A port without interface lines is one service on every interface.
     if (block.sections.empty()) {
-        resolve({&tree.defaults, &block.layer}, wildcard(), *block.at);
+        resolve(std::array{&tree.defaults, &block.layer}, wildcard(), *block.at);
         return port;
     }
+    port.services.reserve(block.sections.size());
     for (const auto& section : block.sections) {
         check_exclusive(section.layer, report);
-        resolve({&tree.defaults, &block.layer, &section.layer}, section.interface.value_or(wildcard()), *section.at);
+        resolve(std::array{&tree.defaults, &block.layer, &section.layer}, section.interface.value_or(wildcard()),
+                *section.at);
     }
     return port;
 }
 
 } // namespace
 
-std::shared_ptr<Config> validate(const ast::File& file, Reporter& report, const std::string& file_name)
+Validation::Validation(Reporter& report, const std::string& file_name)
+    : report_(report), levels_(report), config_(std::make_shared<Config>())
 {
-    const ConfigTree tree = build_tree(file, report);
+    config_->file = file_name;
+}
 
-    auto config = std::make_shared<Config>();
-    config->file = file_name;
-    set_globals(*config, tree.global);
-    config->session = check_session(tree.global, report);
+void Validation::above_ports(const ast::File& file)
+{
+    const ConfigTree& tree = levels_.above_ports(file);
+    set_globals(*config_, tree.global);
+    config_->session = check_session(tree.global, report_);
     if (tree.global.session_keep_limit)
-        config->session.keep_limit = tree.global.session_keep_limit->value;
+        config_->session.keep_limit = tree.global.session_keep_limit->value;
+    check_exclusive(tree.defaults, report_);
+    above_ = &tree;
+}
 
-    check_exclusive(tree.defaults, report);
-    if (tree.ports.empty())
-        report.file_error("no 'port' block: there is nothing to serve");
-    for (const auto& block : tree.ports) {
-        check_exclusive(block.layer, report);
-        warn_shadowed_sections(block, report);
-        auto port = resolve_port(tree, block, report);
-        if (!block.duplicate)
-            config->ports.push_back(std::move(port));
+// A port's levels live only while it is resolved (tree.hpp).
+void Validation::port(const ast::File& above, const ast::PortSection& section)
+{
+    if (!above_)
+        above_ports(above);
+    const PortBlock& block = levels_.port(section);
+    check_exclusive(block.layer, report_);
+    warn_shadowed_sections(block, report_);
+    auto port = resolve_port(*above_, block, report_);
+    if (!block.duplicate)
+        config_->ports.push_back(std::move(port));
+}
+
+std::shared_ptr<Config> Validation::finish(const ast::File& file)
+{
+    if (!above_) {
+        above_ports(file);
+        report_.file_error("no 'port' block: there is nothing to serve");
     }
-    return config;
+    return std::move(config_);
 }
 
 } // namespace tcpproxy::config

@@ -9,9 +9,9 @@
 // user or port name) is the validator's business, so a file that is
 // lexically fine always yields a tree, however wrong its content.
 //
-// Every node is x3::position_tagged: its source range is kept in the
-// parser's position cache and looked up through grammar::ParsedFile. Only
-// this small support header of Spirit is visible to the rest of the program.
+// Every node is x3::position_tagged: its ids hold its source range as byte
+// offsets, read through grammar::ParsedFile. Only this small support header
+// of Spirit is visible to the rest of the program.
 #include "tcpproxy/grammar/values.hpp"
 
 #include <boost/spirit/home/x3/support/ast/position_tagged.hpp>

@@ -23,6 +23,7 @@ struct Diagnostic {
 class Diagnostics {
 public:
     void add(Diagnostic d) { items_.push_back(std::move(d)); }
+    void append(Diagnostics&& more);
     const std::vector<Diagnostic>& items() const { return items_; }
     bool has_errors() const;
     std::size_t error_count() const;
