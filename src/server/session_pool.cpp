@@ -47,28 +47,33 @@ char* own_stack_low()
 // Activity::wait -> ppoll: about 1.5 KiB, measured with test/bench).
 constexpr std::uintptr_t relay_stack_room = 2048;
 
+// Gives back the pages of the calling thread's stack (lowest address
+// `stack_low`) below the caller's frame, less relay_stack_room. A session's
+// setup (logging its start line, connecting) reaches a page deeper than its
+// relay ever does; a held session would keep that page for as long as it
+// lasts (4 KiB a session: 16 % of a held session's memory at 8,000). Below
+// the current frame the stack is dead, and a page given back is a zero page
+// again at its next touch: never a correctness matter.
+void release_dead_stack(char* stack_low)
+{
+    static const std::uintptr_t page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+    const char here = 0;
+    const auto low = reinterpret_cast<std::uintptr_t>(stack_low);
+    const auto end = (reinterpret_cast<std::uintptr_t>(&here) - relay_stack_room) & ~(page - 1);
+    if (end > low)
+        ::madvise(stack_low, end - low, MADV_DONTNEED);
+}
+
 } // namespace
 
 void SessionPool::Slot::start_secondary(Session&)
 {
     go_secondary.open();
-    // A session's setup (logging its start line, connecting) reaches a page
-    // deeper than its relay ever does; a held session would keep that page for
-    // as long as it lasts (4 KiB a session: 16 % of a held session's memory
-    // at 8,000). Below the current frame the stack is dead, and a page given
-    // back is a zero page again at its next touch: never a correctness matter.
     // Only worth its cost when many sessions run at once.
     if (pool.busy_.load(std::memory_order_relaxed) <= pool.release_above_)
         return;
-    char* const stack = primary_stack_low.load(std::memory_order_relaxed); // this thread's own
-    if (!stack)
-        return;
-    static const std::uintptr_t page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
-    const char here = 0;
-    const auto low = reinterpret_cast<std::uintptr_t>(stack);
-    const auto end = (reinterpret_cast<std::uintptr_t>(&here) - relay_stack_room) & ~(page - 1);
-    if (end > low)
-        ::madvise(stack, end - low, MADV_DONTNEED);
+    if (char* const stack = primary_stack_low.load(std::memory_order_relaxed)) // this thread's own
+        release_dead_stack(stack);
 }
 
 std::unique_ptr<SessionPool::Slot> SessionPool::make_slot()

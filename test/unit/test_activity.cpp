@@ -153,16 +153,27 @@ struct Stalled {
     }
 };
 
-} // namespace
+struct AtTimeZero {
+    AtTimeZero() { fake_now = 0; }
+};
 
-BOOST_AUTO_TEST_CASE(a_peer_draining_the_send_queue_is_activity_at_the_deadline)
-{
+// A stalled sender watched with a 5 s timeout from fake time 0 (the base
+// sets the clock before the Activity exists).
+struct WatchedSender : AtTimeZero {
     Fds f;
     Stalled s;
-    fake_now = 0;
-    Activity a(fake_clock);
-    a.reset(5);
-    a.watch(s.sender.get(), -1);
+    Activity a{fake_clock};
+    WatchedSender()
+    {
+        a.reset(5);
+        a.watch(s.sender.get(), -1);
+    }
+};
+
+} // namespace
+
+BOOST_FIXTURE_TEST_CASE(a_peer_draining_the_send_queue_is_activity_at_the_deadline, WatchedSender)
+{
     // The settle step takes the first reading (watch() takes none).
     fake_now = 250;
     BOOST_TEST((a.wait(f.readable.get(), POLLIN) == Activity::Wait::ready));
@@ -214,16 +225,10 @@ BOOST_AUTO_TEST_CASE(watch_reads_no_counters_the_first_reading_comes_later)
     BOOST_TEST(a.wire_moved());
 }
 
-BOOST_AUTO_TEST_CASE(a_deadline_before_any_reading_is_idle)
+BOOST_FIXTURE_TEST_CASE(a_deadline_before_any_reading_is_idle, WatchedSender)
 {
     // Neither direction waited at the settle time: the deadline's reading is
     // the first, and nothing is known to have moved since our last byte.
-    Fds f;
-    Stalled s;
-    fake_now = 0;
-    Activity a(fake_clock);
-    a.reset(5);
-    a.watch(s.sender.get(), -1);
     fake_now = 5'000;
     BOOST_TEST((a.wait(f.readable.get(), POLLIN) == Activity::Wait::idle));
 }
