@@ -55,7 +55,10 @@ void count_delete(void* p)
 
 } // namespace
 
-// The replaceable forms the others (array, nothrow, sized) forward to.
+// Every form of the plain (not over-aligned) operator new and delete is
+// replaced: libstdc++'s own array and nothrow forms forward to the single
+// ones, but a sanitizer runtime replaces each form itself, and memory from
+// its nothrow new (std::stable_sort's buffer) must not reach our delete.
 void* operator new(std::size_t size)
 {
     void* p = std::malloc(size == 0 ? 1 : size);
@@ -65,6 +68,17 @@ void* operator new(std::size_t size)
     return p;
 }
 
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept
+{
+    void* p = std::malloc(size == 0 ? 1 : size);
+    if (p)
+        count_new(p);
+    return p;
+}
+
+void* operator new[](std::size_t size) { return operator new(size); }
+void* operator new[](std::size_t size, const std::nothrow_t& nt) noexcept { return operator new(size, nt); }
+
 void operator delete(void* p) noexcept
 {
     count_delete(p);
@@ -72,6 +86,10 @@ void operator delete(void* p) noexcept
 }
 
 void operator delete(void* p, std::size_t) noexcept { operator delete(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { operator delete(p); }
+void operator delete[](void* p) noexcept { operator delete(p); }
+void operator delete[](void* p, std::size_t) noexcept { operator delete(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { operator delete(p); }
 
 namespace {
 
