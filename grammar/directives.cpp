@@ -71,7 +71,7 @@ struct checked_parser : token_parser<checked_parser<Check>, std::optional<checke
         auto value = Check(word.text);
         if (value)
             return std::move(*value);
-        h.argument_problem(Severity::error, h.value_at(word), std::move(value.error().message));
+        h.argument_problem(Severity::error, value_at(word), std::move(value.error().message));
         return std::nullopt;
     }
 };
@@ -97,10 +97,10 @@ struct range_parser : token_parser<range_parser, ast::AddressRange, 2> {
                                 checked_parser<&ip_address>{}.read(first, last, h)};
         if (range.first && range.last) {
             if (range.first->family != range.last->family)
-                h.argument_problem(Severity::error, h.text_of(to),
+                h.argument_problem(Severity::error, text_of(to),
                                    "'" + to.text + "' is not of the same address family as '" + from.text + "'");
             else if (*range.last < *range.first)
-                h.argument_problem(Severity::error, h.text_of(to),
+                h.argument_problem(Severity::error, text_of(to),
                                    "the range ends before it starts: '" + to.text + "' is below '" + from.text + "'");
         }
         return range;
@@ -170,7 +170,7 @@ std::vector<Item> list(token_iterator& first, const token_iterator& last, ErrorH
     std::vector<Item> items;
     for (auto it = first; it != last; ++it) {
         const auto& a = *it;
-        const std::size_t base = h.text_of(a);
+        const std::size_t base = text_of(a);
         const bool goes_on = a.text.ends_with(',');
         if (it != first && !std::prev(it)->text.ends_with(','))
             h.argument_problem(Severity::error, base,

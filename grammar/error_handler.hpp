@@ -51,14 +51,6 @@ public:
     void syntax_error(iterator_type line_start, iterator_type where, const std::string& which);
 
     std::size_t offset_of(iterator_type it) const { return static_cast<std::size_t>(it - source_.text().begin()); }
-    static std::size_t begin_of(const x3::position_tagged& node) { return grammar::begin_of(node); }
-    // Where an argument's text starts: after its opening quote, if any.
-    std::size_t text_of(const ast::Argument& argument) const { return begin_of(argument) + (argument.quoted ? 1 : 0); }
-    // Where a wrong value is shown: at its first byte; an empty one at its quote.
-    std::size_t value_at(const ast::Argument& argument) const
-    {
-        return argument.text.empty() ? begin_of(argument) : text_of(argument);
-    }
 
     // A problem with a directive's argument values: held until its arguments
     // are read whole, so that a wrong argument count is reported alone.

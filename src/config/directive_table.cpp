@@ -53,18 +53,12 @@ std::optional<T> reported(DirectiveUse& u, std::size_t offset, Result<T> parsed)
     return std::nullopt;
 }
 
-// Where a wrong value is shown: at its first byte; an empty one at its quote.
-std::size_t position(const DirectiveUse& u, const ast::Argument& a)
-{
-    return a.text.empty() ? u.report.begin_of(a) : u.report.text_of(a);
-}
-
 // Argument i read by a value function that needs the system (config/values.hpp).
 template <typename Rule>
 auto value(DirectiveUse& u, Rule rule, std::size_t i = 0)
 {
     const auto& a = arg(u, i);
-    return reported(u, position(u, a), rule(a.text));
+    return reported(u, grammar::value_at(a), rule(a.text));
 }
 
 // The directive's value as its grammar rule typed it.
@@ -146,7 +140,7 @@ void apply_user(DirectiveUse& u)
     auto [known, fresh] = u.lookups.users.try_emplace(a.text);
     if (fresh)
         known->second = parse_identity(a.text);
-    set(u, u.service.user, reported(u, position(u, a), known->second).value_or(Identity{}));
+    set(u, u.service.user, reported(u, grammar::value_at(a), known->second).value_or(Identity{}));
 }
 
 void apply_writefile(DirectiveUse& u) { set(u, u.service.capture, Capture{typed<std::string>(u), false}); }

@@ -39,7 +39,7 @@ void report_both(const Slot<A>& a, const Slot<B>& b, Reporter& report)
         return;
     const auto* first = a->from;
     const auto* second = b->from;
-    if (report.begin_of(*second) < report.begin_of(*first))
+    if (grammar::begin_of(*second) < grammar::begin_of(*first))
         std::swap(first, second);
     report.error(*second, "'" + second->keyword + "' and '" + first->keyword + "' (line " +
                               std::to_string(report.line_of(*first)) +

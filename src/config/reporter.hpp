@@ -20,18 +20,18 @@ public:
 
     void error(std::size_t offset, std::string message);
     void warning(std::size_t offset, std::string message);
-    void error(const ast::x3::position_tagged& node, std::string message) { error(begin_of(node), std::move(message)); }
+    void error(const ast::x3::position_tagged& node, std::string message)
+    {
+        error(grammar::begin_of(node), std::move(message));
+    }
     void warning(const ast::x3::position_tagged& node, std::string message)
     {
-        warning(begin_of(node), std::move(message));
+        warning(grammar::begin_of(node), std::move(message));
     }
     // A problem of the file as a whole (no line to show).
     void file_error(std::string message);
 
-    std::size_t begin_of(const ast::x3::position_tagged& node) const { return grammar::begin_of(node); }
-    // Where an argument's text starts: after its opening quote, if any.
-    std::size_t text_of(const ast::Argument& argument) const { return begin_of(argument) + (argument.quoted ? 1 : 0); }
-    int line_of(const ast::x3::position_tagged& node) const { return source_.locate(begin_of(node)).line; }
+    int line_of(const ast::x3::position_tagged& node) const { return source_.locate(grammar::begin_of(node)).line; }
 
 private:
     void add(Diagnostic::Severity severity, std::size_t offset, std::string message);

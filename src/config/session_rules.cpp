@@ -15,7 +15,8 @@ SessionHandling check_session(const GlobalLayer& g, Reporter& report)
             given.push_back(d);
     if (given.empty())
         return {};
-    std::sort(given.begin(), given.end(), [&](auto* a, auto* b) { return report.begin_of(*a) < report.begin_of(*b); });
+    std::sort(given.begin(), given.end(),
+              [&](auto* a, auto* b) { return grammar::begin_of(*a) < grammar::begin_of(*b); });
     const ast::Directive& first = *given.front();
 
     if (g.session_mode && !g.session_mode->valid)

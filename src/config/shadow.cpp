@@ -30,7 +30,7 @@ void warn_shadowed_sections(const PortBlock& port, Reporter& report)
             const std::string why = earlier.kind == InterfaceSpec::Kind::any ? "takes every connection first"
                                                                              : "already serves the same interface";
             const auto& at = *sections[j].at;
-            report.warning(at.arguments.empty() ? report.begin_of(at) : report.text_of(at.arguments[0]),
+            report.warning(at.arguments.empty() ? grammar::begin_of(at) : grammar::text_of(at.arguments[0]),
                            "this section can never match: 'interface " + earlier.text + "' on line " +
                                std::to_string(report.line_of(*sections[i].at)) + " " + why);
             break;

@@ -102,7 +102,7 @@ void TreeBuilder::open_port(const ast::Directive& d)
         if (parsed)
             number = *parsed;
         else
-            report_.error(report_.text_of(a), parsed.error().message);
+            report_.error(grammar::text_of(a), parsed.error().message);
     }
     block_.at = &d;
     block_.port = number;
@@ -131,7 +131,7 @@ SectionBlock TreeBuilder::open_section(const ast::Directive& d)
         if (spec)
             section.interface = std::move(*spec);
         else
-            report_.error(report_.text_of(a), spec.error().message);
+            report_.error(grammar::text_of(a), spec.error().message);
     }
     return section;
 }

@@ -215,8 +215,8 @@ BOOST_AUTO_TEST_CASE(lines_fold_into_global_port_and_interface_sections)
     BOOST_TEST(f.ports[0].interfaces[1].body.directives.empty());
     BOOST_TEST(keywords(f.ports[1].body) == std::vector<std::string>{"exec"}, boost::test_tools::per_element());
     // Sections carry the position of their opening line.
-    BOOST_TEST(p.begin_of(f.ports[1]) == p.begin_of(f.ports[1].line));
-    BOOST_TEST(p.begin_of(f.ports[0].interfaces[0]) ==
+    BOOST_TEST(grammar::begin_of(f.ports[1]) == grammar::begin_of(f.ports[1].line));
+    BOOST_TEST(grammar::begin_of(f.ports[0].interfaces[0]) ==
                std::string_view("timeout 5\nstandalone yes\nport 10025\n  server a:1\n  ").size());
 }
 

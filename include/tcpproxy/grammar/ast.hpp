@@ -10,7 +10,7 @@
 // lexically fine always yields a tree, however wrong its content.
 //
 // Every node is x3::position_tagged: its ids hold its source range as byte
-// offsets, read through grammar::ParsedFile. Only this small support header
+// offsets, read through grammar::begin_of (parse.hpp). Only this small support header
 // of Spirit is visible to the rest of the program.
 #include "tcpproxy/grammar/values.hpp"
 

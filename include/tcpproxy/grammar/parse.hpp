@@ -13,18 +13,21 @@
 
 namespace tcpproxy::grammar {
 
-// A node's byte offsets in the text: the grammar keeps them in the node's ids.
+// Where a node starts in the text: the grammar keeps its byte offset in the
+// node's id (the one reading of positions, for the grammar's diagnostics and
+// validation's alike).
 inline std::size_t begin_of(const ast::x3::position_tagged& node)
 {
     if (node.id_first < 0) // a node the grammar did not make
         throw std::out_of_range("no source position");
     return static_cast<std::size_t>(node.id_first);
 }
-inline std::size_t end_of(const ast::x3::position_tagged& node)
+// Where an argument's text starts: after its opening quote, if any.
+inline std::size_t text_of(const ast::Argument& argument) { return begin_of(argument) + (argument.quoted ? 1 : 0); }
+// Where a wrong value is shown: at its first byte; an empty one at its quote.
+inline std::size_t value_at(const ast::Argument& argument)
 {
-    if (node.id_last < 0)
-        throw std::out_of_range("no source position");
-    return static_cast<std::size_t>(node.id_last);
+    return argument.text.empty() ? begin_of(argument) : text_of(argument);
 }
 
 struct ParsedFile {
@@ -32,9 +35,6 @@ struct ParsedFile {
     // One error per line that did not parse, and the problems with the
     // arguments of lines that did (errors; a warning for ACL host bits).
     std::vector<Diagnostic> diagnostics;
-
-    std::size_t begin_of(const ast::x3::position_tagged& node) const { return grammar::begin_of(node); }
-    std::size_t end_of(const ast::x3::position_tagged& node) const { return grammar::end_of(node); }
 };
 
 // Parses every line of source.text(); `file` names it in diagnostics.
